@@ -1,0 +1,21 @@
+"""Slide "Multiplication": a symbolic graph a * b compiled to a function; prints 2 and 9."""
+import tutorial  # Theano's defaults: import it before theano
+import theano
+from theano import tensor as T
+
+
+def main():
+    a = T.scalar()
+    b = T.scalar()
+
+    y = a * b
+
+    multiply = theano.function(inputs=[a, b], outputs=y)
+
+    print(multiply(1, 2))  # 2.0
+    print(multiply(3, 3))  # 9.0
+    return multiply(3, 3)
+
+
+if __name__ == "__main__":
+    tutorial.run(main)

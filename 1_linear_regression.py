@@ -1,0 +1,39 @@
+"""Slide "Simple Linear Regression": fit y = w * x to y = 2x + noise by SGD; w ends near 2."""
+import tutorial  # Theano's defaults: import it before theano
+import numpy as np
+import theano
+from theano import tensor as T
+
+
+def model(X, w):
+    return X * w
+
+
+def main(epochs=100, seed=42):
+    np.random.seed(seed)
+    trX = np.linspace(-1, 1, 101)
+    trY = 2 * trX + np.random.randn(*trX.shape) * 0.33
+
+    X = T.scalar()
+    Y = T.scalar()
+
+    w = theano.shared(np.asarray(0., dtype=theano.config.floatX))
+    y = model(X, w)
+
+    cost = T.mean(T.sqr(y - Y))
+    gradient = T.grad(cost=cost, wrt=w)
+    updates = [[w, w - gradient * 0.01]]
+
+    train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
+
+    progress = tutorial.Progress(steps=len(trX))
+    for i in range(epochs):
+        for x_i, y_i in zip(trX, trY):
+            progress.step(train(x_i, y_i))
+        progress.epoch(i)
+    print(f"w = {w.get_value():.4f}")  # close to 2
+    return w.get_value()
+
+
+if __name__ == "__main__":
+    tutorial.run(main)

@@ -1,0 +1,62 @@
+"""Slide "A 'old' net": one sigmoid hidden layer of 625 units, SGD; the slide shows 98.4 %."""
+import tutorial  # Theano's defaults: import it before theano
+import numpy as np
+import theano
+from theano import tensor as T
+
+from load import mnist
+
+
+def floatX(X):
+    return np.asarray(X, dtype=theano.config.floatX)
+
+
+def init_weights(shape):
+    return theano.shared(floatX(np.random.randn(*shape) * 0.01))
+
+
+def sgd(cost, params, lr=0.05):
+    grads = T.grad(cost=cost, wrt=params)
+    updates = []
+    for p, g in zip(params, grads):
+        updates.append([p, p - g * lr])
+    return updates
+
+
+def model(X, w_h, w_o):
+    h = T.nnet.sigmoid(T.dot(X, w_h))
+    py_x = T.nnet.softmax(T.dot(h, w_o))
+    return py_x
+
+
+def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None):
+    np.random.seed(seed)
+    trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
+
+    X = T.fmatrix()
+    Y = T.fmatrix()
+
+    w_h = init_weights((784, 625))
+    w_o = init_weights((625, 10))
+
+    py_x = model(X, w_h, w_o)
+    y_x = T.argmax(py_x, axis=1)
+
+    cost = T.mean(T.nnet.categorical_crossentropy(py_x, Y))
+    params = [w_h, w_o]
+    updates = sgd(cost, params)
+
+    train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
+    predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
+
+    progress = tutorial.Progress(steps=len(trX) // batch_size)
+    for i in range(epochs):
+        for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
+            progress.step(train(trX[start:end], trY[start:end]))
+        accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
+        progress.epoch(i, accuracy)
+    return accuracy
+
+
+if __name__ == "__main__":
+    tutorial.run(main)

@@ -1,0 +1,109 @@
+"""Slide "A convolutional net": three conv + max-pool layers, a dense layer, RMSprop; the slide shows 99.5 %."""
+import tutorial  # Theano's defaults: import it before theano
+import numpy as np
+import theano
+from theano import tensor as T
+from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
+from theano.tensor.nnet import conv2d
+from theano.tensor.signal.pool import pool_2d
+
+from load import mnist
+
+
+def floatX(X):
+    return np.asarray(X, dtype=theano.config.floatX)
+
+
+def init_weights(shape):
+    return theano.shared(floatX(np.random.randn(*shape) * 0.01))
+
+
+def rectify(X):
+    return T.maximum(X, 0.)
+
+
+def softmax(X):
+    e_x = T.exp(X - X.max(axis=1).dimshuffle(0, 'x'))  # minus the row's max: exp never overflows
+    return e_x / e_x.sum(axis=1).dimshuffle(0, 'x')
+
+
+def RMSprop(cost, params, lr=0.001, rho=0.9, epsilon=1e-6):
+    grads = T.grad(cost=cost, wrt=params)
+    updates = []
+    for p, g in zip(params, grads):
+        acc = theano.shared(p.get_value() * 0.)
+        acc_new = rho * acc + (1 - rho) * g ** 2
+        gradient_scaling = T.sqrt(acc_new + epsilon)
+        g = g / gradient_scaling
+        updates.append((acc, acc_new))
+        updates.append((p, p - lr * g))
+    return updates
+
+
+def dropout(X, srng, p=0.):
+    if p > 0:
+        retain_prob = 1 - p
+        X *= srng.binomial(X.shape, p=retain_prob, dtype=theano.config.floatX)
+        X /= retain_prob
+    return X
+
+
+def model(X, w, w2, w3, w4, w_o, srng, p_drop_conv, p_drop_hidden):
+    l1a = rectify(conv2d(X, w, border_mode='full'))  # (batch, 32, 30, 30)
+    l1 = pool_2d(l1a, (2, 2), ignore_border=False)  # (batch, 32, 15, 15)
+    l1 = dropout(l1, srng, p_drop_conv)
+
+    l2a = rectify(conv2d(l1, w2))  # (batch, 64, 13, 13)
+    l2 = pool_2d(l2a, (2, 2), ignore_border=False)  # (batch, 64, 7, 7): the odd edge is kept
+    l2 = dropout(l2, srng, p_drop_conv)
+
+    l3a = rectify(conv2d(l2, w3))  # (batch, 128, 5, 5)
+    l3b = pool_2d(l3a, (2, 2), ignore_border=False)  # (batch, 128, 3, 3)
+    l3 = T.flatten(l3b, ndim=2)  # (batch, 1152)
+    l3 = dropout(l3, srng, p_drop_conv)
+
+    l4 = rectify(T.dot(l3, w4))  # (batch, 625)
+    l4 = dropout(l4, srng, p_drop_hidden)
+
+    py_x = softmax(T.dot(l4, w_o))  # (batch, 10)
+    return l1, l2, l3, l4, py_x
+
+
+def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None):
+    np.random.seed(seed)
+    srng = RandomStreams(seed)
+    trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
+    trX = trX.reshape(-1, 1, 28, 28)  # (images, channels, rows, columns)
+    teX = teX.reshape(-1, 1, 28, 28)
+
+    X = T.ftensor4()
+    Y = T.fmatrix()
+
+    w = init_weights((32, 1, 3, 3))
+    w2 = init_weights((64, 32, 3, 3))
+    w3 = init_weights((128, 64, 3, 3))
+    w4 = init_weights((128 * 3 * 3, 625))
+    w_o = init_weights((625, 10))
+
+    noise_l1, noise_l2, noise_l3, noise_l4, noise_py_x = model(X, w, w2, w3, w4, w_o, srng, 0.2, 0.5)
+    l1, l2, l3, l4, py_x = model(X, w, w2, w3, w4, w_o, srng, 0., 0.)
+    y_x = T.argmax(py_x, axis=1)
+
+    cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
+    params = [w, w2, w3, w4, w_o]
+    updates = RMSprop(cost, params, lr=0.001)
+
+    train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
+    predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
+
+    progress = tutorial.Progress(steps=len(trX) // batch_size)
+    for i in range(epochs):
+        for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
+            progress.step(train(trX[start:end], trY[start:end]))
+        accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
+        progress.epoch(i, accuracy)
+    return accuracy
+
+
+if __name__ == "__main__":
+    tutorial.run(main)

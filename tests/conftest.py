@@ -1,0 +1,55 @@
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import tutorial  # noqa: E402,F401  (Theano's defaults, before any test imports theano)
+
+SCRIPTS = ["0_multiply", "1_linear_regression", "2_logistic_regression", "3_net",
+           "4_modern_net", "5_convolutional_net"]
+
+
+def mnist_dir():
+    """Real MNIST: $MNIST_DIR, else the shared read-only copy beside the repo, else load.py's own folder."""
+    shared = ROOT.parent / "shared" / "datasets" / "mnist"
+    return os.environ.get("MNIST_DIR") or (str(shared) if shared.is_dir() else None)
+
+
+@pytest.fixture(scope="session")
+def real_mnist_dir():
+    import load
+    return load.data_folder(mnist_dir())
+
+
+def import_script(name):
+    """Import a numbered script as a module (its name starts with a digit)."""
+    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_script(name, *args, env=None, timeout=600, **kwargs):
+    """Run a script as a subprocess from another folder, as a user would from the shell."""
+    full_env = dict(os.environ, **(env or {}))
+    if "MNIST_DIR" not in (env or {}) and mnist_dir():
+        full_env["MNIST_DIR"] = mnist_dir()
+    return subprocess.run([sys.executable, str(ROOT / f"{name}.py"), *map(str, args)],
+                          capture_output=True, text=True, env=full_env, timeout=timeout,
+                          cwd=kwargs.pop("cwd", "/"), **kwargs)
+
+
+def epoch_lines(stdout):
+    """(cost, accuracy) of each epoch line a script printed."""
+    rows = []
+    for line in stdout.splitlines():
+        if line.startswith("epoch"):
+            words = line.split()
+            accuracy = float(words[words.index("accuracy") + 1]) if "accuracy" in words else None
+            rows.append((float(words[words.index("cost") + 1]), accuracy))
+    return rows

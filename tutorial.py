@@ -1,0 +1,193 @@
+"""Plumbing shared by the tutorial scripts: Theano's defaults, the command line, progress.
+
+Import it before `theano`. It checks the interpreter and sets defaults in THEANO_FLAGS
+(floatX=float32, a BLAS that exists on this machine); a key you set yourself in
+THEANO_FLAGS or ~/.theanorc keeps your value.
+"""
+import sys
+
+if sys.version_info[:2] != (3, 11):
+    sys.exit(f"These scripts need Python 3.11 (Theano 1.0.5 does not run on newer ones); "
+             f"this is Python {sys.version.split()[0]}. See README.md.")
+
+import argparse
+import configparser
+import inspect
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+
+from load import DataError
+
+if tuple(int(v) for v in np.__version__.split(".")[:2]) >= (1, 24):
+    sys.exit(f"Theano 1.0.5 needs numpy < 1.24 (this is numpy {np.__version__}); "
+             f"install the pinned versions: pip install -r requirements.txt")
+
+
+def openblas_ldflags():
+    """'-lopenblas' when the linker finds the system OpenBLAS, else '' (Theano's NumPy fallback)."""
+    try:
+        found = subprocess.run(["g++", "-print-file-name=libopenblas.so"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return "-lopenblas" if os.path.isabs(found) else ""
+
+
+def user_theano_keys():
+    """Keys the user set in THEANO_FLAGS or a Theano config file, in Theano's spelling, lower case."""
+    keys = set()
+    for pair in os.environ.get("THEANO_FLAGS", "").split(","):
+        if "=" in pair:
+            keys.add(pair.split("=", 1)[0].strip().lower())
+    files = [os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)]
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(files)
+    except configparser.Error:
+        return keys  # Theano itself will report a broken config file
+    for section in parser.sections():
+        for option in parser.options(section):
+            keys.add(option if section == "global" else f"{section}.{option}".lower())
+    return keys
+
+
+def theano_defaults():
+    """The flags this project sets unless the user set them."""
+    return {"floatX": "float32", "blas.ldflags": openblas_ldflags()}
+
+
+def configure_theano():
+    ours = {k: v for k, v in theano_defaults().items() if k.lower() not in user_theano_keys()}
+    flags = ",".join(f"{k}={v}" for k, v in ours.items())
+    user = os.environ.get("THEANO_FLAGS", "")
+    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user) if part)
+
+
+if "theano" not in sys.modules:
+    configure_theano()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+FLAGS = {  # main() keyword -> (type, help)
+    "epochs": (positive_int, "passes over the training set"),
+    "batch_size": (positive_int, "examples per training step"),
+    "ntrain": (positive_int, "use the first N training images"),
+    "ntest": (positive_int, "use the first N test images"),
+    "seed": (positive_int, "seed for the initial weights, the data and the dropout noise"),
+    "data_dir": (str, "folder with the MNIST idx files (default: $MNIST_DIR, else data/mnist "
+                      "beside load.py; downloaded there if missing)"),
+}
+
+
+def parse_args(main, argv=None):
+    """Command-line flags for the keyword arguments of `main`, with its defaults."""
+    doc = sys.modules[main.__module__].__doc__ or ""
+    parser = argparse.ArgumentParser(description=doc.strip())
+    params = inspect.signature(main).parameters
+    for name, param in params.items():
+        kind, text = FLAGS[name]
+        if param.default is not None:
+            text += f" (default: {param.default})"
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=param.default,
+                            metavar="N" if kind is positive_int else "DIR", help=text)
+    args = parser.parse_args(argv)
+    if "ntrain" in params and args.ntrain < args.batch_size:
+        parser.error(f"--ntrain {args.ntrain} is smaller than one minibatch (--batch-size {args.batch_size})")
+    return vars(args)
+
+
+class Stop(Exception):
+    """Training stopped early; the message says why."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def run(main, argv=None):
+    """Run a script's main() from the shell: flags, clean Ctrl-C (exit 130), clear errors."""
+    kwargs = parse_args(main, argv)
+    try:
+        main(**kwargs)
+    except Stop as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(stop.code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except DataError as error:
+        sys.exit(f"error: {error}")
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+class Progress:
+    """One line per epoch; a bar inside epochs on a terminal; stops on a NaN cost or Ctrl-C.
+
+    Ctrl-C lets the current minibatch finish, then stops with the last result (exit 130).
+    """
+
+    def __init__(self, steps):
+        self.steps = steps
+        self.costs = []
+        self.last = "no epoch finished yet"
+        self.started = time.perf_counter()
+        self.interrupted = False
+        self.bar = None
+        signal.signal(signal.SIGINT, self._interrupt)
+
+    def _interrupt(self, signum, frame):
+        if self.interrupted:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.interrupted = True
+
+    def step(self, cost):
+        """Record one training step's cost."""
+        cost = float(cost)
+        if self.bar is None and sys.stderr.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.steps, leave=False, unit="step", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update()
+        self.costs.append(cost)
+        if not np.isfinite(cost):
+            self._close_bar()
+            raise Stop(f"stopped: the training cost became {cost} at step {len(self.costs)} "
+                       f"of this epoch; last result: {self.last}", 1)
+        if self.interrupted:
+            self._close_bar()
+            raise Stop(f"interrupted after step {len(self.costs)} of this epoch; "
+                       f"last result: {self.last}", 130)
+
+    def epoch(self, i, accuracy=None):
+        """Print the line for epoch i (counted from 0) and start the next one."""
+        self._close_bar()
+        line = f"epoch {i + 1:3d}  cost {np.mean(self.costs):.4f}"
+        if accuracy is not None:
+            line += f"  test accuracy {accuracy:.4f}"
+        line += f"  {time.perf_counter() - self.started:6.1f}s"
+        print(line, flush=True)
+        self.last = line
+        self.costs = []
+        self.started = time.perf_counter()
+
+    def _close_bar(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
