@@ -69,7 +69,8 @@ def model(X, w, w2, w3, w4, w_o, srng, p_drop_conv, p_drop_hidden):
     return l1, l2, l3, l4, py_x
 
 
-def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None):
+def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
+         log=None, save=None, graph=False):
     np.random.seed(seed)
     srng = RandomStreams(seed)
     trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
@@ -95,13 +96,17 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
 
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
+    if graph:
+        return tutorial.show_graph(cost, train)
 
-    progress = tutorial.Progress(steps=len(trX) // batch_size)
+    progress = tutorial.Progress(steps=len(trX) // batch_size, log=log)
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
             progress.step(train(trX[start:end], trY[start:end]))
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
         progress.epoch(i, accuracy)
+    if save:
+        tutorial.save(save, w=w, w2=w2, w3=w3, w4=w4, w_o=w_o)
     return accuracy
 
 

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SHARED_MNIST := $(wildcard $(abspath ../shared/datasets/mnist))
 export MNIST_DIR ?= $(SHARED_MNIST)
 
-.PHONY: run test clean
+.PHONY: run test reproduce reproduce-quick figures bench clean
 
 $(VENV)/installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
@@ -27,6 +27,19 @@ run: $(VENV)/installed
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q tests
+
+reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 cores; ARGS="--epochs 20"
+	$(PY) reproduce.py $(ARGS)
+
+reproduce-quick: $(VENV)/installed  # minutes
+	$(PY) reproduce.py --quick $(ARGS)
+
+figures: $(VENV)/installed  # from what reproduce wrote into results/
+	$(PY) figures.py $(ARGS)
+
+bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PY) bench/bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache __pycache__ tests/__pycache__

@@ -1,4 +1,3 @@
-import importlib.util
 import os
 import subprocess
 import sys
@@ -8,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import tutorial  # noqa: E402,F401  (Theano's defaults, before any test imports theano)
+from tutorial import import_script  # noqa: E402,F401  (first: Theano's defaults before any theano import)
 
 SCRIPTS = ["0_multiply", "1_linear_regression", "2_logistic_regression", "3_net",
            "4_modern_net", "5_convolutional_net"]
@@ -24,14 +23,6 @@ def mnist_dir():
 def real_mnist_dir():
     import load
     return load.data_folder(mnist_dir())
-
-
-def import_script(name):
-    """Import a numbered script as a module (its name starts with a digit)."""
-    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_script(name, *args, env=None, timeout=600, **kwargs):

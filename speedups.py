@@ -1,0 +1,196 @@
+"""Faster equivalents of slow Theano CPU ops, swapped in by a graph optimisation; same results.
+
+Imported by tutorial.py once Theano's flags are set. Nothing here changes what a script computes:
+tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit.
+
+- MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
+  convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
+  39 % of a convnet training step. Here each input element looks up its one window directly.
+- mrg_uniform, the generator behind dropout's masks: Theano's C loop runs on one core and reloads
+  a stream's state for every number. Here each stream keeps its state in registers and the
+  streams run in parallel with OpenMP; stream s still gives elements s, s + n_streams, ... in order.
+"""
+import functools
+
+import numpy as np
+import theano
+from theano import gof, tensor as T
+from theano.sandbox.rng_mrg import mrg_uniform
+from theano.tensor.opt import register_specialize
+from theano.tensor.signal.pool import MaxPoolGrad
+
+
+class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
+    """Gradient of 2D max pooling over the last two axes of a 4D tensor, windows ws == stride.
+
+    gx[i, j] = gz[window of (i, j)] where x[i, j] equals that window's max, else 0: what
+    MaxPoolGrad gives when every element lies in at most one window (ties all get the gradient).
+    """
+    __props__ = ("ws",)
+
+    def __init__(self, ws, openmp=None):
+        super().__init__(openmp=openmp)
+        self.ws = tuple(int(k) for k in ws)
+
+    def make_node(self, x, z, gz):
+        x, z, gz = (T.as_tensor_variable(v) for v in (x, z, gz))
+        assert x.ndim == z.ndim == gz.ndim == 4 and x.dtype == z.dtype == gz.dtype
+        return gof.Apply(self, [x, z, gz], [x.type()])
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def perform(self, node, inputs, outputs):
+        x, z, gz = inputs
+        kh, kw = self.ws
+        h, w = x.shape[2:]
+        rows = np.minimum(np.arange(h) // kh, z.shape[2] - 1)
+        cols = np.minimum(np.arange(w) // kw, z.shape[3] - 1)
+        inside = (np.arange(h) // kh < z.shape[2])[:, None] & (np.arange(w) // kw < z.shape[3])[None, :]
+        z_up, gz_up = (a[:, :, rows][:, :, :, cols] for a in (z, gz))
+        gx = np.zeros_like(x)
+        np.add(gx, gz_up, out=gx, where=(x == z_up) & inside)
+        outputs[0][0] = gx
+
+    def c_code_cache_version(self):
+        return (1, self.openmp)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        x, z, gz = inputs
+        gx, = outputs
+        kh, kw = self.ws
+        fail = sub["fail"]
+        omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
+        return """
+        {
+        PyArrayObject *xc = PyArray_GETCONTIGUOUS(%(x)s);
+        PyArrayObject *zc = PyArray_GETCONTIGUOUS(%(z)s);
+        PyArrayObject *gc = PyArray_GETCONTIGUOUS(%(gz)s);
+        npy_intp *d = PyArray_DIMS(xc), *dz = PyArray_DIMS(zc);
+        const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], H2 = dz[2], W2 = dz[3];
+        int bad = dz[0] != d[0] || dz[1] != d[1] || !PyArray_SAMESHAPE(zc, gc);
+        if (!bad && !(%(gx)s && PyArray_IS_C_CONTIGUOUS(%(gx)s) && PyArray_SAMESHAPE(%(gx)s, xc))) {
+            Py_XDECREF(%(gx)s);
+            %(gx)s = (PyArrayObject*) PyArray_EMPTY(4, d, PyArray_TYPE(xc), 0);
+            bad = !%(gx)s;
+        }
+        if (!bad) {
+            const dtype_%(x)s *X = (dtype_%(x)s*) PyArray_DATA(xc);
+            const dtype_%(z)s *Z = (dtype_%(z)s*) PyArray_DATA(zc);
+            const dtype_%(gz)s *G = (dtype_%(gz)s*) PyArray_DATA(gc);
+            dtype_%(gx)s *GX = (dtype_%(gx)s*) PyArray_DATA(%(gx)s);
+            %(omp)s
+            for (npy_intp t = 0; t < planes; t++) {
+                const dtype_%(x)s *xs = X + t * H * W;
+                const dtype_%(z)s *zs = Z + t * H2 * W2;
+                const dtype_%(gz)s *gs = G + t * H2 * W2;
+                dtype_%(gx)s *out = GX + t * H * W;
+                for (npy_intp i = 0; i < H; i++) {
+                    const npy_intp zi = i / %(kh)d;
+                    for (npy_intp j = 0; j < W; j++) {
+                        const npy_intp zj = j / %(kw)d;
+                        /* 0 + g, as MaxPoolGrad adds into zeros: the same bits, -0.0 included */
+                        out[i * W + j] = (zi < H2 && zj < W2 && xs[i * W + j] == zs[zi * W2 + zj])
+                            ? (dtype_%(gx)s) 0 + gs[zi * W2 + zj] : (dtype_%(gx)s) 0;
+                    }
+                }
+            }
+        }
+        Py_DECREF(xc); Py_DECREF(zc); Py_DECREF(gc);
+        if (bad) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "NonOverlappingMaxPoolGrad: shapes do not match");
+            %(fail)s
+        }
+        }
+        """ % locals()
+
+
+def constant_tuple(v):
+    return tuple(int(i) for i in v.data) if isinstance(v, T.TensorConstant) else None
+
+
+@register_specialize("fast_pool_grad")
+@gof.local_optimizer([MaxPoolGrad])
+def local_nonoverlapping_max_pool_grad(node):
+    """MaxPoolGrad -> NonOverlappingMaxPoolGrad where windows neither overlap nor are padded."""
+    if not isinstance(node.op, MaxPoolGrad) or node.op.mode != "max" or node.op.ndim != 2:
+        return None
+    x, z, gz, ws, stride, pad = node.inputs
+    ws, stride, pad = constant_tuple(ws), constant_tuple(stride), constant_tuple(pad)
+    if x.ndim != 4 or ws is None or ws != stride or pad != (0, 0) or not x.dtype == z.dtype == gz.dtype:
+        return None
+    return [NonOverlappingMaxPoolGrad(ws, openmp=node.op.openmp)(x, z, gz)]
+
+
+
+class ParallelMRGUniform(mrg_uniform):
+    """mrg_uniform with the same numbers, generated stream by stream on every core."""
+
+    def c_compile_args(self):
+        return ["-fopenmp"] if openmp_enabled() else []
+
+    def c_headers(self):
+        return super().c_headers() + (["omp.h"] if openmp_enabled() else [])
+
+    def c_code_cache_version(self):
+        return (1, openmp_enabled(), *super().c_code_cache_version())
+
+    def c_support_code(self):
+        omp = "#pragma omp parallel for schedule(static)" if openmp_enabled() else ""
+        return "\n".join("""
+        void cpu_rng_mrg_uniform_%(dtype)s(PyArrayObject* o_sample, PyArrayObject* o_rstate,
+                                           npy_int64 n_elements, int n_streams) {
+            const npy_int32 M1 = 2147483647;      // 2^31 - 1
+            const npy_int32 M2 = 2147462579;      // 2^31 - 21069
+            const npy_int32 MASK12 = 511;         // 2^9 - 1
+            const npy_int32 MASK13 = 16777215;    // 2^24 - 1
+            const npy_int32 MASK2 = 65535;        // 2^16 - 1
+            const npy_int32 MULT2 = 21069;
+            %(dtype)s* sample_data = (%(dtype)s *) PyArray_DATA(o_sample);
+            npy_int32* state_data = (npy_int32 *) PyArray_DATA(o_rstate);
+            %(omp)s
+            for (int s = 0; s < n_streams; ++s) {
+                npy_int32 *state = state_data + s * 6;
+                npy_int32 x11 = state[0], x12 = state[1], x13 = state[2];
+                npy_int32 x21 = state[3], x22 = state[4], x23 = state[5];
+                for (npy_int64 i = s; i < n_elements; i += n_streams) {
+                    npy_int32 y1, y2;
+                    y1 = ((x12 & MASK12) << 22) + (x12 >> 9) + ((x13 & MASK13) << 7) + (x13 >> 24);
+                    if (y1 < 0 || y1 >= M1) y1 -= M1;
+                    y1 += x13;
+                    if (y1 < 0 || y1 >= M1) y1 -= M1;
+                    x13 = x12; x12 = x11; x11 = y1;
+
+                    y1 = ((x21 & MASK2) << 15) + (MULT2 * (x21 >> 16));
+                    if (y1 < 0 || y1 >= M2) y1 -= M2;
+                    y2 = ((x23 & MASK2) << 15) + (MULT2 * (x23 >> 16));
+                    if (y2 < 0 || y2 >= M2) y2 -= M2;
+                    y2 += x23;
+                    if (y2 < 0 || y2 >= M2) y2 -= M2;
+                    y2 += y1;
+                    if (y2 < 0 || y2 >= M2) y2 -= M2;
+                    x23 = x22; x22 = x21; x21 = y2;
+
+                    sample_data[i] = (x11 <= x21 ? x11 - x21 + M1 : x11 - x21) * %(NORM)s;
+                }
+                state[0] = x11; state[1] = x12; state[2] = x13;
+                state[3] = x21; state[4] = x22; state[5] = x23;
+            }
+        }
+        """ % dict(dtype=dtype, NORM=NORM, omp=omp) for dtype, NORM in (
+            ("npy_float32", "4.6566126e-10f"), ("npy_float64", "4.656612873077392578125e-10")))
+
+
+@functools.lru_cache(maxsize=None)
+def openmp_enabled():
+    return bool(theano.config.openmp) and gof.OpenMPOp.test_gxx_support()  # compiles a test program
+
+
+@register_specialize("fast_mrg")
+@gof.local_optimizer([mrg_uniform])
+def local_parallel_mrg_uniform(node):
+    """mrg_uniform -> ParallelMRGUniform, on the CPU, where OpenMP is on."""
+    if type(node.op) is not mrg_uniform or not openmp_enabled() or node.op.output_type.dtype == "float16":
+        return None
+    return ParallelMRGUniform(node.op.output_type, inplace=node.op.inplace)(*node.inputs)

@@ -1,0 +1,87 @@
+"""The ops speedups.py swaps in give the stock ops' results, bit for bit, outputs and gradients."""
+import numpy as np
+import pytest
+import theano
+from theano import tensor as T
+from theano.sandbox.rng_mrg import MRG_RandomStreams, mrg_uniform
+from theano.tensor.signal.pool import MaxPoolGrad, pool_2d
+
+import speedups
+from conftest import import_script
+
+STOCK = theano.compile.get_default_mode().excluding("fast_pool_grad", "fast_mrg")
+
+
+def op_types(f):
+    return {type(node.op) for node in f.maker.fgraph.toposort()}
+
+
+def assert_same_bits(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))  # -0.0 and NaN included
+
+
+@pytest.mark.parametrize("shape, ignore_border", [((3, 4, 30, 30), False), ((3, 4, 13, 13), False),
+                                                  ((2, 5, 5, 5), False), ((2, 3, 13, 11), True)])
+def test_pool_gradient_is_the_stock_one(shape, ignore_border):
+    X = T.ftensor4()
+    pooled = pool_2d(T.maximum(X, 0.), (2, 2), ignore_border=ignore_border)  # ReLU: many tied zeros
+    G = T.ftensor4()
+    gx = T.grad(None, X, known_grads={pooled: G})
+    fast, stock = theano.function([X, G], gx), theano.function([X, G], gx, mode=STOCK)
+    assert speedups.NonOverlappingMaxPoolGrad in op_types(fast) and MaxPoolGrad not in op_types(fast)
+    assert MaxPoolGrad in op_types(stock)
+    rng = np.random.RandomState(0)
+    x = rng.randn(*shape).astype("float32")
+    x[0, 0, :4, :4] = 0.5  # a window where all four tie
+    g = rng.randn(*theano.function([X], pooled)(x).shape).astype("float32")
+    g[0, 0, 0, 0] = -0.0
+    assert_same_bits(fast(x, g), stock(x, g))
+
+
+def test_pool_gradient_python_fallback_agrees_with_c():
+    op = speedups.NonOverlappingMaxPoolGrad((2, 2))
+    X, Z, G = T.ftensor4(), T.ftensor4(), T.ftensor4()
+    c_version = theano.function([X, Z, G], op(X, Z, G))
+    py_version = theano.function([X, Z, G], op(X, Z, G), mode=theano.compile.Mode(linker="py"))
+    rng = np.random.RandomState(1)
+    x = rng.randn(2, 3, 7, 7).astype("float32")
+    z = theano.function([X], pool_2d(X, (2, 2), ignore_border=False))(x)
+    g = rng.randn(*z.shape).astype("float32")
+    np.testing.assert_array_equal(c_version(x, z, g), py_version(x, z, g))
+
+
+@pytest.mark.parametrize("size", [(128, 625), (7, 32, 15, 15), (5,)])
+def test_dropout_numbers_are_the_stock_ones(size):
+    def draws(mode):
+        srng = MRG_RandomStreams(42)
+        u = srng.uniform(size)
+        f = theano.function([], u, mode=mode)
+        return f, [f(), f()]  # two calls: the stream state moves on identically
+    fast, fast_draws = draws(None)
+    stock, stock_draws = draws(STOCK)
+    assert speedups.ParallelMRGUniform in op_types(fast) and mrg_uniform in op_types(stock)
+    for a, b in zip(fast_draws, stock_draws):
+        assert_same_bits(a, b)
+    assert not np.array_equal(fast_draws[0], fast_draws[1])
+
+
+def test_convnet_gradients_are_the_stock_ones():
+    conv = import_script("5_convolutional_net")
+    np.random.seed(0)
+    params = [conv.init_weights(s) for s in [(32, 1, 3, 3), (64, 32, 3, 3), (128, 64, 3, 3), (1152, 625), (625, 10)]]
+    X, Y = T.ftensor4(), T.fmatrix()
+
+    def gradients(mode):
+        srng = MRG_RandomStreams(7)
+        py_x = conv.model(X, *params, srng, 0.2, 0.5)[-1]
+        cost = T.mean(T.nnet.categorical_crossentropy(py_x, Y))
+        return theano.function([X, Y], [cost] + T.grad(cost, params), mode=mode)
+
+    rng = np.random.RandomState(2)
+    x = rng.rand(16, 1, 28, 28).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.randint(0, 10, 16)]
+    fast, stock = gradients(None), gradients(STOCK)
+    assert {speedups.NonOverlappingMaxPoolGrad, speedups.ParallelMRGUniform} <= op_types(fast)
+    for a, b in zip(fast(x, y), stock(x, y)):
+        np.testing.assert_array_equal(a, b)
