@@ -86,6 +86,89 @@ def accuracy_chart(logs, path):
     save_figure(fig, path)
 
 
+# --- the 2D moons: moons.py -----------------------------------------------------------------------
+
+MOONS_BOX = (-1.6, 2.6, -1.1, 1.6)  # x from, x to, y from, y to
+
+
+def moons_grid(size=(140, 90)):
+    """Points (size[0] * size[1], 3) covering the moons, with the constant 1 moons.py appends."""
+    xs, ys = np.meshgrid(np.linspace(*MOONS_BOX[:2], size[0]), np.linspace(*MOONS_BOX[2:], size[1]))
+    return np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1).astype("float32")
+
+
+def snapshot_steps(steps):
+    """Steps after which the boundary is drawn: four for the SGD slide, 40 frames for the animation."""
+    frames = np.unique(np.geomspace(min(50, steps), steps, 40).astype(int))
+    return set(frames) | {max(1, steps // 20), max(1, steps // 4), max(1, steps // 2), steps}
+
+
+def logistic_accuracy(trX, trY):
+    """Training accuracy of a logistic regression on the same points (scikit-learn): the line to beat."""
+    from sklearn.linear_model import LogisticRegression
+    labels = trY.argmax(axis=1)
+    return LogisticRegression().fit(trX[:, :2], labels).score(trX[:, :2], labels)
+
+
+def draw_boundary(ax, labels_on_grid, trX, trY, title):
+    shape = (90, 140)
+    ax.contourf(labels_on_grid.reshape(shape), extent=MOONS_BOX, origin="lower", levels=[-0.5, 0.5, 1.5],
+                colors=["#f4c7a1", "#a9cbe8"])
+    ax.scatter(trX[:, 0], trX[:, 1], c=trY.argmax(axis=1), cmap="coolwarm_r", s=10, edgecolors="k", linewidths=0.3)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def moons_pictures(out, trX, trY, results):
+    """understanding_{sgd,units,rmsprop}.png and understanding_rmsprop.gif into out."""
+    from matplotlib import animation
+    out = Path(out or ROOT / "results" / "figures")
+    out.mkdir(parents=True, exist_ok=True)
+    sgd, sigmoid, rmsprop = (results[k] for k in ("rectifiers, SGD", "sigmoids, SGD", "rectifiers, RMSprop"))
+    steps = len(sgd["cost"])
+
+    fig, axes = plt.subplots(1, 5, figsize=(16, 3.2))
+    for ax, step in zip(axes, [max(1, steps // 20), max(1, steps // 4), max(1, steps // 2), steps]):
+        draw_boundary(ax, sgd["frames"][step], trX, trY, f"after {step:,} SGD steps")
+    axes[4].plot(sgd["cost"])
+    axes[4].set(xlabel="step", ylabel="training cost", title="cost")
+    fig.suptitle("Understanding SGD: rectifier net, lr 0.05")
+    fig.tight_layout()
+    save_figure(fig, out / "understanding_sgd.png")
+
+    for name, (a, b), (label_a, label_b) in [
+            ("understanding_units.png", (sigmoid, sgd), ("sigmoid units", "rectifier units")),
+            ("understanding_rmsprop.png", (sgd, rmsprop), ("SGD", "RMSprop"))]:
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+        draw_boundary(axes[0], a["frames"][steps], trX, trY, f"{label_a}: training accuracy {a['accuracy']:.2f}")
+        draw_boundary(axes[1], b["frames"][steps], trX, trY, f"{label_b}: training accuracy {b['accuracy']:.2f}")
+        axes[2].plot(a["cost"], label=label_a)
+        axes[2].plot(b["cost"], label=label_b)
+        axes[2].set(xlabel="step", ylabel="training cost", title=f"after {steps:,} full-batch steps")
+        axes[2].legend()
+        fig.suptitle(f"Understanding {'sigmoid and rectifier units (SGD)' if 'units' in name else 'RMSprop (rectifiers)'}"
+                     f"; logistic regression: {results['logistic regression']:.2f}")
+        fig.tight_layout()
+        save_figure(fig, out / name)
+
+    frames = sorted(set(sgd["frames"]) & set(rmsprop["frames"]))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+
+    def draw(step):
+        for ax, run, label in ((axes[0], sgd, "SGD"), (axes[1], rmsprop, "RMSprop")):
+            ax.clear()
+            draw_boundary(ax, run["frames"][step], trX, trY, f"{label}, step {step:,}: cost {run['cost'][step - 1]:.3f}")
+
+    movie = animation.FuncAnimation(fig, draw, frames=frames)
+    gif = out / "understanding_rmsprop.gif"
+    part = out / ".understanding_rmsprop.part.gif"  # Pillow picks the format by suffix
+    movie.save(part, writer=animation.PillowWriter(fps=6))
+    part.replace(gif)
+    plt.close(fig)
+    print(f"wrote {gif}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=str(ROOT / "results"), help="folder with logs/ and models/")

@@ -38,39 +38,44 @@ def openblas_ldflags():
     return "-lopenblas" if os.path.isabs(found) else ""
 
 
-def user_theano_keys():
-    """Keys the user set in THEANO_FLAGS or a Theano config file, in Theano's spelling, lower case."""
-    keys = set()
-    for pair in os.environ.get("THEANO_FLAGS", "").split(","):
-        if "=" in pair:
-            keys.add(pair.split("=", 1)[0].strip().lower())
+def user_theano_settings():
+    """What the user set in a Theano config file or THEANO_FLAGS (which wins), keys lower case."""
+    settings = {}
     files = [os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)]
     parser = configparser.RawConfigParser()
     try:
         parser.read(files)
     except configparser.Error:
-        return keys  # Theano itself will report a broken config file
+        pass  # Theano itself will report a broken config file
     for section in parser.sections():
-        for option in parser.options(section):
-            keys.add(option if section == "global" else f"{section}.{option}".lower())
-    return keys
+        for option, value in parser.items(section):
+            settings[option.lower() if section == "global" else f"{section}.{option}".lower()] = value
+    for pair in os.environ.get("THEANO_FLAGS", "").split(","):
+        if "=" in pair:
+            key, value = pair.split("=", 1)
+            settings[key.strip().lower()] = value
+    return settings
 
 
-def theano_defaults():
+def theano_defaults(ldflags):
     """The flags this project sets unless the user set them (README: "Theano's configuration")."""
     return {
         "floatX": "float32",  # the talk assumes it
-        "blas.ldflags": openblas_ldflags(),  # Theano's own detection crashes on numpy 1.23
-        "openmp": "True",  # pooling, CorrMM and large elementwise ops on every core
+        "blas.ldflags": ldflags,  # Theano's own detection crashes on numpy 1.23
+        # pooling, CorrMM and large elementwise ops on every core; not with NumPy's BLAS, which
+        # CorrMM would then call from OpenMP threads without the GIL (a crash)
+        "openmp": str(bool(ldflags)),
         "allow_gc": "False",  # keep intermediate buffers between calls instead of reallocating
     }
 
 
 def configure_theano():
-    ours = {k: v for k, v in theano_defaults().items() if k.lower() not in user_theano_keys()}
+    user = user_theano_settings()
+    ldflags = user["blas.ldflags"] if "blas.ldflags" in user else openblas_ldflags()
+    ours = {k: v for k, v in theano_defaults(ldflags).items() if k.lower() not in user}
     flags = ",".join(f"{k}={v}" for k, v in ours.items())
-    user = os.environ.get("THEANO_FLAGS", "")
-    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user) if part)
+    user_flags = os.environ.get("THEANO_FLAGS", "")
+    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user_flags) if part)
     if "OMP_WAIT_POLICY" not in os.environ:
         # OpenMP threads that spin long after each parallel op take the cores from OpenBLAS's
         # threads: a modern-net step went from 12 ms to 8 ms with this (read when libgomp loads)
@@ -103,6 +108,8 @@ FLAGS = {  # main() keyword -> (type, help)
     "seed": (positive_int, "seed for the initial weights, the data and the dropout noise"),
     "data_dir": (str, "folder with the MNIST idx files (default: $MNIST_DIR, else data/mnist "
                       "beside load.py; downloaded there if missing)"),
+    "steps": (positive_int, "full-batch training steps of each run"),
+    "out": (str, "folder for the pictures (default: results/figures beside this file)"),
     "log": (str, "write epoch, cost, test accuracy and seconds of every epoch to this CSV file"),
     "save": (str, "save the trained weights to this .npz file (figures.py reads it)"),
     "graph": (bool, "print the graph of the cost and what theano.function compiled it to, then stop"),
@@ -240,6 +247,9 @@ def write_atomically(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(part, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
         os.replace(part, path)
     except BaseException:
         os.remove(part)

@@ -11,6 +11,7 @@ from tutorial import import_script  # noqa: E402,F401  (first: Theano's defaults
 
 SCRIPTS = ["0_multiply", "1_linear_regression", "2_logistic_regression", "3_net",
            "4_modern_net", "5_convolutional_net"]
+LESSONS = SCRIPTS + ["moons"]  # every file that teaches: its helpers are the slides' own
 
 
 def mnist_dir():

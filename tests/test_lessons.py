@@ -10,7 +10,7 @@ import pytest
 import theano
 from theano import tensor as T
 
-from conftest import ROOT, SCRIPTS, import_script
+from conftest import LESSONS, ROOT, import_script
 
 HELPERS = ["floatX", "init_weights", "rectify", "softmax", "dropout", "RMSprop", "sgd"]
 
@@ -23,14 +23,14 @@ def helper_sources(name):
 
 def test_every_copy_of_a_helper_is_identical():
     copies = {}
-    for name in SCRIPTS:
+    for name in LESSONS:
         for helper, source in helper_sources(name).items():
             copies.setdefault(helper, {})[name] = source
     assert set(copies) == set(HELPERS)  # each one is taught somewhere
     for helper, by_script in copies.items():
         first = next(iter(by_script.values()))
         assert all(source == first for source in by_script.values()), (helper, list(by_script))
-    assert len(copies["RMSprop"]) == 2 and len(copies["init_weights"]) == 4
+    assert len(copies["RMSprop"]) == 3 and len(copies["init_weights"]) == 5 and len(copies["sgd"]) == 2
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_dropout_keeps_the_expected_value(modern):
     assert abs(out.mean() - 1) < 0.02
 
 
-@pytest.mark.parametrize("name", SCRIPTS[1:])
+@pytest.mark.parametrize("name", LESSONS[1:])
 def test_model_reads_no_global_variables(name):
     """Everything model() uses is an argument, a module or a helper: no weights from outside."""
     code = import_script(name).model.__code__
@@ -128,7 +128,7 @@ def test_model_reads_no_global_variables(name):
     assert names <= {"T", "theano", "np", "conv2d", "pool_2d", *HELPERS}, names
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+@pytest.mark.parametrize("name", LESSONS)
 def test_importing_a_script_prints_and_trains_nothing(name, tmp_path):
     # an empty data folder and no network: any attempt to load or fetch MNIST would fail loudly
     code = ("import importlib.util, sys; sys.path.insert(0, sys.argv[1]);"
