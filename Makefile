@@ -34,8 +34,9 @@ reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 c
 reproduce-quick: $(VENV)/installed  # minutes
 	$(PY) reproduce.py --quick $(ARGS)
 
-figures: $(VENV)/installed  # from what reproduce wrote into results/
+figures: $(VENV)/installed  # from what reproduce wrote into results/, and the moons' pictures
 	$(PY) figures.py $(ARGS)
+	$(PY) moons.py
 
 bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -131,6 +131,7 @@ def download(name, folder, urls=None, progress=None):
             digest = hashlib.sha256(read_bytes(part, url)).hexdigest()
             if digest != SHA256[name]:
                 raise DataError(f"{url}: expected SHA-256 {SHA256[name]}, got {digest}")
+            os.chmod(part, 0o644)  # mkstemp made it private
             os.replace(part, folder / (name + ".gz"))
             return folder / (name + ".gz")
         except DataError as e:

@@ -1,8 +1,8 @@
 """Plumbing shared by the tutorial scripts: Theano's defaults, the command line, progress.
 
 Import it before `theano`. It checks the interpreter and sets defaults in THEANO_FLAGS
-(floatX=float32, a BLAS that exists on this machine); a key you set yourself in
-THEANO_FLAGS or ~/.theanorc keeps your value.
+(floatX=float32, a BLAS that exists on this machine, OpenMP, allow_gc=False); a key you set
+yourself in THEANO_FLAGS or ~/.theanorc keeps your value. Then it imports speedups.py.
 """
 import sys
 
@@ -156,7 +156,7 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except DataError as error:
+    except (DataError, OSError) as error:  # bad data; a --log or --save path that cannot be written
         sys.exit(f"error: {error}")
 
 
@@ -224,7 +224,6 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
 
 
 def import_script(name):

@@ -97,3 +97,26 @@ def test_unsupported_python_is_one_line():
     result = subprocess.run([found[0], str(ROOT / "0_multiply.py")], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "Python 3.11" in result.stderr
+
+
+def test_unwritable_log_is_one_clear_error(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    result = run_script("2_logistic_regression", "--epochs", 1, "--ntrain", 256, "--ntest", 100,
+                        "--log", tmp_path / "a-file" / "log.csv")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_nan_cost_stops_with_the_last_result():
+    import tutorial
+    try:
+        progress = tutorial.Progress(steps=3)
+        progress.step(0.5)
+        progress.epoch(0, 0.25)
+        progress.step(0.4)
+        with pytest.raises(tutorial.Stop) as stop:
+            progress.step(float("nan"))
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert stop.value.code == 1
+    assert "nan at step 2" in str(stop.value) and "last result: epoch   1  cost 0.5000  test accuracy 0.2500" in str(stop.value)
