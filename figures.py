@@ -11,7 +11,6 @@ Each saved model is evaluated again on the test set (no training) and its accura
 """
 import argparse
 import inspect
-import os
 import sys
 from pathlib import Path
 
@@ -25,9 +24,10 @@ import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402
 
 from load import DataError, mnist  # noqa: E402
+from reproduce import SLIDES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-SCRIPTS = ["2_logistic_regression", "3_net", "4_modern_net", "5_convolutional_net"]
+SCRIPTS = list(SLIDES)  # 2_logistic_regression ... 5_convolutional_net
 
 
 def saved_predict(script, path):

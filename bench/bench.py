@@ -26,7 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ["2_logistic_regression", "3_net", "4_modern_net", "5_convolutional_net"]
+sys.path.insert(0, str(ROOT))
+from reproduce import SLIDES, cpu_name  # noqa: E402
+
+SCRIPTS = list(SLIDES)
 
 
 def peak_rss_mb():
@@ -65,8 +68,6 @@ def median_ms(times):
 
 def worker(script, steps, rounds, yardstick):
     """One script, in this process: compile, then time Theano (and PyTorch, alternating)."""
-    sys.path.insert(0, str(ROOT))
-    import numpy as np
     import tutorial  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
     from load import mnist
@@ -122,7 +123,6 @@ def worker(script, steps, rounds, yardstick):
 
 
 def load_worker():
-    sys.path.insert(0, str(ROOT))
     before = peak_rss_mb()
     from load import mnist
     trX, teX, trY, teY = mnist(data_dir=os.environ.get("MNIST_DIR"))
@@ -141,9 +141,7 @@ def run_worker(args, compiledir):
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
             "date": datetime.date.today().isoformat(), "os": platform.platform()}
     try:
         import threadpoolctl

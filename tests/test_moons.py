@@ -1,7 +1,7 @@
 """moons.py: what its pictures claim, measured on the training runs themselves."""
 import pytest
 
-from conftest import ROOT, run_script
+from conftest import run_script
 from tutorial import import_script
 
 PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
