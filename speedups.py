@@ -123,7 +123,6 @@ def local_nonoverlapping_max_pool_grad(node):
     return [NonOverlappingMaxPoolGrad(ws, openmp=node.op.openmp)(x, z, gz)]
 
 
-
 class ParallelMRGUniform(mrg_uniform):
     """mrg_uniform with the same numbers, generated stream by stream on every core."""
 

@@ -205,7 +205,8 @@ class Progress:
     def epoch(self, i, accuracy=None):
         """Print the line for epoch i (counted from 0) and start the next one."""
         self._close_bar()
-        line = f"epoch {i + 1:3d}  cost {np.mean(self.costs):.4f}"
+        cost = np.mean(self.costs)
+        line = f"epoch {i + 1:3d}  cost {cost:.4f}"
         if accuracy is not None:
             line += f"  test accuracy {accuracy:.4f}"
         seconds = time.perf_counter() - self.started
@@ -213,7 +214,7 @@ class Progress:
         print(line, flush=True)
         self.last = line
         if self.log:
-            self.history.append(f"{i + 1},{np.mean(self.costs):.6f},{'' if accuracy is None else accuracy},"
+            self.history.append(f"{i + 1},{cost:.6f},{'' if accuracy is None else accuracy},"
                                 f"{seconds:.3f}\n")
             write_atomically(self.log, lambda f: f.write(("epoch,cost,accuracy,seconds\n"
                                                           + "".join(self.history)).encode()))
