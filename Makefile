@@ -1,6 +1,9 @@
 # make run: set up .venv if needed, then run all six scripts on a short schedule.
 # make test: the same set-up, then the test suite.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Set-up (tools/bootstrap.py): Python 3.11 from PYTHON=..., else from PATH, else fetched by uv;
+# then requirements.txt into .venv.
+PYTHON ?=
+BOOTSTRAP_PYTHON := $(or $(shell command -v python3),$(PYTHON),python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 # MNIST: $MNIST_DIR if set, else the read-only copy beside the repo (development and CI machines),
@@ -8,14 +11,13 @@ PY := $(VENV)/bin/python
 SHARED_MNIST := $(wildcard $(abspath ../shared/datasets/mnist))
 export MNIST_DIR ?= $(SHARED_MNIST)
 
-.PHONY: run test reproduce reproduce-quick figures bench clean
+.PHONY: run test check-fresh reproduce reproduce-quick figures bench clean
 
-$(VENV)/installed: requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
-	  { echo "Theano 1.0.5 needs Python 3.11: install it, or run: make PYTHON=/path/to/python3.11"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
+$(VENV)/installed: requirements.txt tools/bootstrap.py
+	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
+	  { echo "error: no python3 here: install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; exit 1; }
+	@$(BOOTSTRAP_PYTHON) tools/bootstrap.py --python '$(PYTHON)' --venv $(VENV)
+	@touch $@
 
 run: $(VENV)/installed
 	$(PY) 0_multiply.py
@@ -27,6 +29,9 @@ run: $(VENV)/installed
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q tests
+
+check-fresh:  # make run and make test on a new Debian 13 root, as a newcomer (root; about 20 minutes)
+	bash tools/check_fresh.sh
 
 reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 cores; ARGS="--epochs 20"
 	$(PY) reproduce.py $(ARGS)
@@ -43,4 +48,4 @@ bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is instal
 	$(PY) bench/bench.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache __pycache__ tests/__pycache__
+	rm -rf $(VENV) .uv .pytest_cache __pycache__ tests/__pycache__

@@ -28,14 +28,46 @@ if tuple(int(v) for v in np.__version__.split(".")[:2]) >= (1, 24):
              f"install the pinned versions: pip install -r requirements.txt")
 
 
-def openblas_ldflags():
-    """'-lopenblas' when the linker finds the system OpenBLAS, else '' (Theano's NumPy fallback)."""
+# The BLAS routines (and OpenBLAS's thread calls) that Theano's C code makes; PyPI's OpenBLAS
+# exports them with a scipy_ prefix, so each is renamed by a compiler define.
+BLAS_SYMBOLS = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_",
+                "saxpy_", "daxpy_", "sscal_", "dscal_", "scopy_", "dcopy_",
+                "openblas_set_num_threads", "openblas_get_num_threads", "goto_set_num_threads"]
+
+
+def pypi_openblas():
+    """(ldflags, cxxflags) for the scipy-openblas32 wheel of requirements.txt, or None where it
+    is not installed or its library does not load on this machine."""
+    import ctypes
+    import importlib.util
+    spec = importlib.util.find_spec("scipy_openblas32")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    lib_dir = os.path.join(spec.submodule_search_locations[0], "lib")
+    try:
+        ctypes.CDLL(os.path.join(lib_dir, "libscipy_openblas.so")).scipy_sgemm_
+    except (OSError, AttributeError):
+        return None
+    # Theano adds -Wl,-rpath for each -L folder itself
+    return f"-L{lib_dir} -lscipy_openblas", " ".join(f"-D{name}=scipy_{name}" for name in BLAS_SYMBOLS)
+
+
+def system_openblas():
+    """'-lopenblas' when the linker finds a system OpenBLAS (e.g. Debian's libopenblas-dev), else None."""
     try:
         found = subprocess.run(["g++", "-print-file-name=libopenblas.so"],
                                capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return ""
-    return "-lopenblas" if os.path.isabs(found) else ""
+        return None
+    return "-lopenblas" if os.path.isabs(found) else None
+
+
+def blas_flags(user):
+    """(blas.ldflags, extra gcc.cxxflags): the user's choice, else PyPI's OpenBLAS, else the
+    system's, else '' (Theano calls BLAS through NumPy)."""
+    if "blas.ldflags" in user:
+        return user["blas.ldflags"], ""
+    return pypi_openblas() or (system_openblas() or "", "")
 
 
 def user_theano_settings():
@@ -71,11 +103,22 @@ def theano_defaults(ldflags):
 
 def configure_theano():
     user = user_theano_settings()
-    ldflags = user["blas.ldflags"] if "blas.ldflags" in user else openblas_ldflags()
-    ours = {k: v for k, v in theano_defaults(ldflags).items() if k.lower() not in user}
+    # Theano's OpenMP owns the cores, OpenBLAS runs one thread inside each op: both pools at once
+    # made a modern-net epoch 25.2 s instead of 4.1 s, a convnet step 3 times slower (README).
+    # OpenBLAS reads this when it loads, so it is set before blas_flags() tries the library.
+    our_threads = not {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"} & set(os.environ)
+    if our_threads:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    ldflags, cxxflags = blas_flags(user)
+    defaults = theano_defaults(ldflags)
+    if our_threads and not (ldflags and user.get("openmp", defaults["openmp"]).lower() in ("true", "1")):
+        del os.environ["OPENBLAS_NUM_THREADS"]  # no OpenMP pool: OpenBLAS keeps its threads
+    ours = {k: v for k, v in defaults.items() if k.lower() not in user}
     flags = ",".join(f"{k}={v}" for k, v in ours.items())
     user_flags = os.environ.get("THEANO_FLAGS", "")
-    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user_flags) if part)
+    if cxxflags:  # after the user's flags, keeping any gcc.cxxflags of theirs
+        user_flags += f",gcc.cxxflags={cxxflags} {user.get('gcc.cxxflags', '')}".rstrip()
+    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user_flags.strip(",")) if part)
     if "OMP_WAIT_POLICY" not in os.environ:
         # OpenMP threads that spin long after each parallel op take the cores from OpenBLAS's
         # threads: a modern-net step went from 12 ms to 8 ms with this (read when libgomp loads)
