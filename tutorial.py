@@ -106,13 +106,15 @@ def configure_theano():
     # Theano's OpenMP owns the cores, OpenBLAS runs one thread inside each op: both pools at once
     # made a modern-net epoch 25.2 s instead of 4.1 s, a convnet step 3 times slower (README).
     # OpenBLAS reads this when it loads, so it is set before blas_flags() tries the library.
-    our_threads = not {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"} & set(os.environ)
+    # Theano's OpenMP will be on unless the user turns it off or picks NumPy's BLAS (theano_defaults)
+    openmp = user["openmp"].lower() in ("true", "1") if "openmp" in user else user.get("blas.ldflags") != ""
+    our_threads = openmp and not {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"} & set(os.environ)
     if our_threads:
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
     ldflags, cxxflags = blas_flags(user)
     defaults = theano_defaults(ldflags)
-    if our_threads and not (ldflags and user.get("openmp", defaults["openmp"]).lower() in ("true", "1")):
-        del os.environ["OPENBLAS_NUM_THREADS"]  # no OpenMP pool: OpenBLAS keeps its threads
+    if our_threads and not ldflags and "openmp" not in user:
+        del os.environ["OPENBLAS_NUM_THREADS"]  # NumPy's BLAS, no OpenMP: OpenBLAS keeps its threads
     ours = {k: v for k, v in defaults.items() if k.lower() not in user}
     flags = ",".join(f"{k}={v}" for k, v in ours.items())
     user_flags = os.environ.get("THEANO_FLAGS", "")

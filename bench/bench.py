@@ -66,6 +66,24 @@ def median_ms(times):
     return 1000 * times[len(times) // 2]
 
 
+def blas_in_use(ldflags):
+    """The BLAS library Theano's ops call, its version, the kernel it picked for this CPU
+    (openblas_get_corename: 'Prescott' is OpenBLAS's generic one) and its threads."""
+    from threadpoolctl import threadpool_info
+    libraries = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if "scipy_openblas" in ldflags:
+        used = [i for i in libraries if "scipy_openblas" in i["filepath"]]
+    elif ldflags:
+        used = [i for i in libraries if ".libs" not in i["filepath"]]  # not numpy's or scipy's own
+    else:
+        used = [i for i in libraries if "numpy" in i["filepath"]]  # Theano calls NumPy's BLAS
+    if not used:
+        return "unknown"
+    i = used[0]
+    return (f"{i['internal_api']} {i['version']} ({os.path.basename(i['filepath'])}, kernel "
+            f"{i.get('architecture', '?')}, {i['num_threads']} thread{'s' * (i['num_threads'] > 1)})")
+
+
 def worker(script, steps, rounds, yardstick):
     """One script, in this process: compile, then time Theano (and PyTorch, alternating)."""
     import tutorial  # noqa: F401  (Theano's flags, as the scripts have them)
@@ -73,7 +91,7 @@ def worker(script, steps, rounds, yardstick):
     from load import mnist
     train, predict, compile_s = capture_compiled(script)
     flags = ("floatX", "blas.ldflags", "openmp", "allow_gc", "linker", "gcc.cxxflags")
-    result = {"script": script, "compile_s": compile_s,
+    result = {"script": script, "compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
               "flags": {k: str(functools.reduce(getattr, k.split("."), theano.config)) for k in flags}}
     if steps == 0:
         print(json.dumps(result))
@@ -202,7 +220,7 @@ def format_row(row):
 def table(report):
     m = report["machine"]
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
-             f"blas.ldflags={report['rows'][0]['flags']['blas.ldflags']!r}, "
+             f"BLAS: {report['rows'][0]['blas']}, "
              f"openmp={report['rows'][0]['flags']['openmp']}, allow_gc={report['rows'][0]['flags']['allow_gc']}; "
              f"median of {report['steps'] * report['rounds']} steps of 128",
              "",

@@ -36,6 +36,19 @@ def run_script(name, *args, env=None, timeout=600, **kwargs):
                           cwd=kwargs.pop("cwd", "/"), **kwargs)
 
 
+# What Theano itself prints on stderr by design in this configuration: with NumPy's BLAS (blas.ldflags
+# empty, README: "Theano's configuration") it warns once that it calls BLAS through NumPy's C API.
+NUMPY_BLAS_WARNING = "WARNING (theano.tensor.blas): Using NumPy C-API based implementation for BLAS functions."
+
+
+def own_stderr(stderr):
+    """A process's stderr less the line Theano prints by design under the configuration in force."""
+    import theano
+    if theano.config.blas.ldflags:
+        return stderr
+    return "".join(line for line in stderr.splitlines(keepends=True) if line.strip() != NUMPY_BLAS_WARNING)
+
+
 def epoch_lines(stdout):
     """(cost, accuracy) of each epoch line a script printed."""
     rows = []

@@ -1,4 +1,6 @@
 """Theano's defaults from tutorial.py, and the user's own settings keeping priority."""
+import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -15,16 +17,96 @@ def theano_config(tmp_path, **env):
     full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
     result = subprocess.run([sys.executable, "-c", SHOW], cwd=ROOT, env=full, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    floatx, ldflags = result.stdout.split()
+    floatx, ldflags = result.stdout.strip().split(" ", 1)
     return floatx, eval(ldflags)
 
 
-def test_defaults_float32_and_the_system_openblas_when_present(tmp_path):
-    floatx, ldflags = theano_config(tmp_path)
-    assert floatx == "float32"
-    linker_finds = subprocess.run(["g++", "-print-file-name=libopenblas.so"], capture_output=True,
-                                  text=True).stdout.strip()
-    assert ldflags == ("-lopenblas" if os.path.isabs(linker_finds) else "")
+# Compiles a BLAS op (Dot22) and reports which library the process loaded for it, as the kernel
+# reads /proc/self/maps, and how many threads each BLAS runs, as threadpoolctl reads them.
+SHOW_BLAS = """
+import json, os, numpy as np, tutorial, theano, theano.tensor as T
+from threadpoolctl import threadpool_info
+x = T.fmatrix()
+f = theano.function([x], T.dot(x, x))
+a = np.random.RandomState(0).rand(200, 300).astype("float32")
+ok = bool(np.allclose(f(a[:, :200]), a[:, :200] @ a[:, :200], rtol=1e-4))
+maps = open("/proc/self/maps").read()
+print(json.dumps({"ok": ok, "ops": [type(n.op).__name__ for n in f.maker.fgraph.toposort()],
+                  "ldflags": theano.config.blas.ldflags, "openmp": theano.config.openmp,
+                  "pypi": "libscipy_openblas" in maps, "system": "/libopenblas.so" in maps,
+                  "threads": {os.path.basename(i["filepath"]): i["num_threads"] for i in threadpool_info()}}))
+"""
+
+
+def blas_report(tmp_path, **env):
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("THEANO_FLAGS", "THEANORC", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS")}
+    full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
+    result = subprocess.run([sys.executable, "-c", SHOW_BLAS], cwd=ROOT, env=full, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+pypi_openblas_installed = importlib.util.find_spec("scipy_openblas32") is not None
+
+
+@pytest.mark.skipif(not pypi_openblas_installed, reason="no wheel of scipy-openblas32 for this platform")
+def test_defaults_float32_and_the_pypi_openblas(tmp_path):
+    assert theano_config(tmp_path)[0] == "float32"
+    report, stderr = blas_report(tmp_path)
+    assert report["ok"] and report["ops"] == ["Dot22"] and report["pypi"] and report["openmp"]
+    assert stderr == ""  # no warning from Theano on a normal run
+    # Theano's OpenMP owns the cores: PyPI's OpenBLAS runs one thread per call
+    assert report["threads"]["libscipy_openblas.so"] == 1
+
+
+@pytest.mark.skipif(not pypi_openblas_installed, reason="no wheel of scipy-openblas32 for this platform")
+def test_users_blas_threads_win(tmp_path):
+    report, _ = blas_report(tmp_path, OPENBLAS_NUM_THREADS="2")
+    assert report["pypi"] and report["threads"]["libscipy_openblas.so"] == 2
+
+
+@pytest.mark.skipif(not pypi_openblas_installed, reason="no wheel of scipy-openblas32 for this platform")
+def test_without_openmp_openblas_keeps_its_threads(tmp_path):
+    report, _ = blas_report(tmp_path, THEANO_FLAGS="openmp=False")
+    assert report["ok"] and report["pypi"] and not report["openmp"]
+    assert report["threads"]["libscipy_openblas.so"] == min(len(os.sched_getaffinity(0)), 64)  # the wheel's cap
+
+
+@pytest.mark.skipif(not pypi_openblas_installed, reason="no wheel of scipy-openblas32 for this platform")
+def test_users_cxxflags_are_kept_beside_the_blas_renames(tmp_path):
+    report, _ = blas_report(tmp_path, THEANO_FLAGS="gcc.cxxflags=-DTUTORIAL_TEST_FLAG")
+    assert report["ok"] and report["pypi"]
+    cxxflags = theano_config_value(tmp_path, "gcc.cxxflags", THEANO_FLAGS="gcc.cxxflags=-DTUTORIAL_TEST_FLAG")
+    assert "-DTUTORIAL_TEST_FLAG" in cxxflags.split() and "-Dsgemm_=scipy_sgemm_" in cxxflags.split()
+
+
+def test_a_broken_pypi_openblas_falls_back_and_still_trains(tmp_path):
+    """A scipy_openblas32 whose library does not load (here: not a library at all) is passed over."""
+    broken = tmp_path / "site" / "scipy_openblas32"
+    (broken / "lib").mkdir(parents=True)
+    (broken / "__init__.py").write_text("")
+    (broken / "lib" / "libscipy_openblas.so").write_bytes(b"not a shared library\n")
+    report, _ = blas_report(tmp_path, PYTHONPATH=str(tmp_path / "site"))
+    assert report["ok"] and not report["pypi"]
+    assert report["ldflags"] in ("", "-lopenblas") and report["system"] == (report["ldflags"] == "-lopenblas")
+    # trains as with the default BLAS: the same seed gives the same accuracy, to float32 rounding
+    args = ("--epochs", 1, "--ntrain", 12800, "--ntest", 2000)
+    fallback = run_script("2_logistic_regression", *args, env={"PYTHONPATH": str(tmp_path / "site")})
+    default = run_script("2_logistic_regression", *args)
+    assert fallback.returncode == 0 and "Traceback" not in fallback.stderr, fallback.stderr
+    assert default.returncode == 0, default.stderr
+    (cost, accuracy), (default_cost, default_accuracy) = epoch_lines(fallback.stdout)[-1], epoch_lines(default.stdout)[-1]
+    assert abs(cost - default_cost) < 1e-3 and abs(accuracy - default_accuracy) <= 0.001 and accuracy > 0.5  # chance: 0.1
+
+
+def theano_config_value(tmp_path, name, **env):
+    full = {k: v for k, v in os.environ.items() if k not in ("THEANO_FLAGS", "THEANORC")}
+    full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
+    code = f"import tutorial, theano; print(theano.config.{name})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_theano_flags_keep_priority(tmp_path):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, epoch_lines, mnist_dir, run_script
+from conftest import ROOT, epoch_lines, mnist_dir, own_stderr, run_script
 
 
 def test_multiply_prints_2_and_9():
@@ -104,7 +104,7 @@ def test_unwritable_log_is_one_clear_error(tmp_path):
     result = run_script("2_logistic_regression", "--epochs", 1, "--ntrain", 256, "--ntest", 100,
                         "--log", tmp_path / "a-file" / "log.csv")
     assert result.returncode == 1
-    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+    assert own_stderr(result.stderr).startswith("error:") and "Traceback" not in result.stderr
 
 
 def test_nan_cost_stops_with_the_last_result():

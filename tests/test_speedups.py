@@ -60,7 +60,9 @@ def test_dropout_numbers_are_the_stock_ones(size):
         return f, [f(), f()]  # two calls: the stream state moves on identically
     fast, fast_draws = draws(None)
     stock, stock_draws = draws(STOCK)
-    assert speedups.ParallelMRGUniform in op_types(fast) and mrg_uniform in op_types(stock)
+    # swapped where Theano's OpenMP is on (not with NumPy's BLAS, README: "Theano's configuration")
+    assert (speedups.ParallelMRGUniform in op_types(fast)) == bool(theano.config.openmp)
+    assert mrg_uniform in op_types(stock)
     for a, b in zip(fast_draws, stock_draws):
         assert_same_bits(a, b)
     assert not np.array_equal(fast_draws[0], fast_draws[1])
@@ -82,6 +84,7 @@ def test_convnet_gradients_are_the_stock_ones():
     x = rng.rand(16, 1, 28, 28).astype("float32")
     y = np.eye(10, dtype="float32")[rng.randint(0, 10, 16)]
     fast, stock = gradients(None), gradients(STOCK)
-    assert {speedups.NonOverlappingMaxPoolGrad, speedups.ParallelMRGUniform} <= op_types(fast)
+    assert speedups.NonOverlappingMaxPoolGrad in op_types(fast)
+    assert (speedups.ParallelMRGUniform in op_types(fast)) == bool(theano.config.openmp)
     for a, b in zip(fast(x, y), stock(x, y)):
         np.testing.assert_array_equal(a, b)
