@@ -43,8 +43,10 @@ figures: $(VENV)/installed  # from what reproduce wrote into results/, and the m
 	$(PY) figures.py $(ARGS)
 	$(PY) moons.py
 
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
+	  -r requirements-bench.txt
 	$(PY) bench/bench.py $(ARGS)
 
 clean:

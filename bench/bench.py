@@ -1,24 +1,31 @@
-"""Speed and memory of scripts 2-5, Theano against the same models in PyTorch on the CPU.
+"""Speed and memory of scripts 2-5: Theano against the same models in PyTorch on the CPU.
 
-    .venv/bin/python bench/bench.py [--scripts 4_modern_net,...] [--steps 50] [--rounds 5]
+    make bench                                  the README's table (these defaults)
+    .venv/bin/python bench/bench.py --levers    what each of the project's settings buys
 
-Each script's own graph is measured: the script's main() runs for one tiny epoch in a fresh process
-while the functions it compiles are kept, then its `train` is timed on real MNIST minibatches of 128,
-alternating with the PyTorch model (A B A B) so that both see the same machine at the same moment.
-Compile time is measured twice: with an empty Theano cache (cold) and again with it filled (warm).
-Also measured: peak resident memory of loading all of MNIST (load.mnist). Prints a table and writes
-it as JSON (bench/results.json unless --json says otherwise). Needs requirements-bench.txt for PyTorch.
+Every measurement runs in a fresh process of its own. A Theano process builds the script's own
+graph (its main() runs one tiny epoch while the functions it compiles are kept, from a warm
+compile cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128;
+a PyTorch process does the same with bench/torch_models.py. The two alternate, T P T P ..., for
+`--rounds` rounds, and each figure is the median over all timed steps. Also measured, each in its
+own process: compile time with an empty Theano cache (cold) and a filled one (warm); prediction on
+the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all of MNIST; and
+this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano uses, on all cores),
+beside which each model's rate is shown: the floating-point operations of its matrix products and
+convolutions per training step (counted from the layer shapes) divided by the step time.
+
+Writes the table as JSON (bench/results.json, or bench/levers.json for --levers).
+Needs requirements-bench.txt for PyTorch (make bench installs it).
 """
 import argparse
 import contextlib
 import datetime
-import functools
 import importlib.util
 import io
 import json
 import os
 import platform
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,11 +37,55 @@ sys.path.insert(0, str(ROOT))
 from reproduce import SLIDES, cpu_name  # noqa: E402
 
 SCRIPTS = list(SLIDES)
+BATCH = 128
+
+# Multiply-adds per image of each layer's forward product or convolution, from the scripts' shapes.
+# The convnet's: 3x3 filters over 30x30 ('full' on 28x28), 13x13 and 5x5 outputs, then 1152 -> 625 -> 10.
+LAYER_MACS = {
+    "2_logistic_regression": [784 * 10],
+    "3_net": [784 * 625, 625 * 10],
+    "4_modern_net": [784 * 625, 625 * 625, 625 * 10],
+    "5_convolutional_net": [32 * 1 * 9 * 30 * 30, 64 * 32 * 9 * 13 * 13, 128 * 64 * 9 * 5 * 5,
+                            1152 * 625, 625 * 10],
+}
+
+
+def train_flops(script, batch=BATCH):
+    """Floating-point operations (2 per multiply-add) of one training step's products: each layer
+    forward, its weight gradient, and its input gradient for all but the first layer."""
+    macs = [batch * m for m in LAYER_MACS[script]]
+    return 2 * (3 * sum(macs) - macs[0])
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory, VmHWM: unlike ru_maxrss it starts anew at exec."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
+
+def median_ms(times):
+    return 1000 * statistics.median(times)
+
+
+def blas_in_use(ldflags):
+    """The BLAS library Theano's ops call, its version, the kernel it picked for this CPU
+    (openblas_get_corename: 'Prescott' is OpenBLAS's generic one) and its threads."""
+    from threadpoolctl import threadpool_info
+    libraries = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if "scipy_openblas" in ldflags:
+        used = [i for i in libraries if "scipy_openblas" in i["filepath"]]
+    elif ldflags:
+        used = [i for i in libraries if ".libs" not in i["filepath"]]  # not numpy's or scipy's own
+    else:
+        used = [i for i in libraries if "numpy" in i["filepath"]]  # Theano calls NumPy's BLAS
+    if not used:
+        return "unknown"
+    i = used[0]
+    return (f"{i['internal_api']} {i['version']} ({os.path.basename(i['filepath'])}, kernel "
+            f"{i.get('architecture', '?')}, {i['num_threads']} thread{'s' * (i['num_threads'] > 1)})")
+
+
+# --- the workers: each runs in a fresh process and prints one JSON line ----------------------------
 
 def capture_compiled(script):
     """Run the script's main() for one tiny epoch; return its compiled functions and compile seconds."""
@@ -61,180 +112,246 @@ def capture_compiled(script):
     return train, predict, train_s + predict_s
 
 
-def median_ms(times):
-    times = sorted(times)
-    return 1000 * times[len(times) // 2]
+def minibatches(steps, images_4d):
+    from load import mnist
+    trX, teX, trY, teY = mnist(ntrain=BATCH * steps, ntest=10000, data_dir=os.environ.get("MNIST_DIR"))
+    if images_4d:
+        trX, teX = trX.reshape(-1, 1, 28, 28), teX.reshape(-1, 1, 28, 28)
+    return [(trX[i:i + BATCH], trY[i:i + BATCH]) for i in range(0, BATCH * steps, BATCH)], teX
 
 
-def blas_in_use(ldflags):
-    """The BLAS library Theano's ops call, its version, the kernel it picked for this CPU
-    (openblas_get_corename: 'Prescott' is OpenBLAS's generic one) and its threads."""
-    from threadpoolctl import threadpool_info
-    libraries = [i for i in threadpool_info() if i["user_api"] == "blas"]
-    if "scipy_openblas" in ldflags:
-        used = [i for i in libraries if "scipy_openblas" in i["filepath"]]
-    elif ldflags:
-        used = [i for i in libraries if ".libs" not in i["filepath"]]  # not numpy's or scipy's own
-    else:
-        used = [i for i in libraries if "numpy" in i["filepath"]]  # Theano calls NumPy's BLAS
-    if not used:
-        return "unknown"
-    i = used[0]
-    return (f"{i['internal_api']} {i['version']} ({os.path.basename(i['filepath'])}, kernel "
-            f"{i.get('architecture', '?')}, {i['num_threads']} thread{'s' * (i['num_threads'] > 1)})")
+def timed(train, predict, batches, teX):
+    """Warm up, then the seconds of each training step and the median seconds of a prediction."""
+    for x, y in batches:  # first calls allocate
+        train(x, y)
+    steps = []
+    for x, y in batches:
+        started = time.perf_counter()
+        train(x, y)
+        steps.append(time.perf_counter() - started)
+    predictions = []
+    for _ in range(3):
+        started = time.perf_counter()
+        predict(teX)
+        predictions.append(time.perf_counter() - started)
+    return steps, statistics.median(predictions)
 
 
-def worker(script, steps, rounds, yardstick):
-    """One script, in this process: compile, then time Theano (and PyTorch, alternating)."""
+def theano_worker(script, steps):
     import tutorial  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
-    from load import mnist
     train, predict, compile_s = capture_compiled(script)
-    flags = ("floatX", "blas.ldflags", "openmp", "allow_gc", "linker", "gcc.cxxflags")
-    result = {"script": script, "compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
-              "flags": {k: str(functools.reduce(getattr, k.split("."), theano.config)) for k in flags}}
-    if steps == 0:
-        print(json.dumps(result))
-        return
-    trX, teX, trY, teY = mnist(ntrain=128 * steps, ntest=10000, data_dir=os.environ.get("MNIST_DIR"))
-    if script.startswith("5"):
-        trX, teX = trX.reshape(-1, 1, 28, 28), teX.reshape(-1, 1, 28, 28)
-    batches = [(trX[i:i + 128], trY[i:i + 128]) for i in range(0, 128 * steps, 128)]
+    result = {"compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
+              "flags": {"openmp": theano.config.openmp, "allow_gc": theano.config.allow_gc},
+              "threads": {k: os.environ.get(k, "") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                           "GOMP_SPINCOUNT")}}
+    if steps:
+        batches, teX = minibatches(steps, script.startswith("5"))
+        result["step_s"], result["predict_s"] = timed(train, predict, batches, teX)
+        result["peak_rss_mb"] = peak_rss_mb()
+    return result
 
-    def timed_steps(step):
-        times = []
-        for x, y in batches:
-            started = time.perf_counter()
-            step(x, y)
-            times.append(time.perf_counter() - started)
-        return times
 
-    def predict_seconds(fn):
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            fn(teX)
-            times.append(time.perf_counter() - started)
-        return sorted(times)[1]
+def torch_worker(script, steps):
+    import torch
+    from torch_models import build
+    torch.manual_seed(0)
+    train, predict = build(script)
+    batches, teX = minibatches(steps, script.startswith("5"))
+    step_s, predict_s = timed(train, predict, batches, teX)
+    return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(),
+            "torch": torch.__version__, "threads": torch.get_num_threads()}
 
-    timed_steps(train)  # warm-up: first calls allocate
-    result["theano_predict_img_s"] = len(teX) / predict_seconds(predict)
-    result["theano_peak_rss_mb"] = peak_rss_mb()
-    theano_times, torch_times = [], []
-    if yardstick:
-        import torch
-        from torch_models import build
-        torch.manual_seed(0)
-        torch_train, torch_predict = build(script)
-        timed_steps(torch_train)
-        result["torch_predict_img_s"] = len(teX) / predict_seconds(torch_predict)
-        result["torch_threads"] = torch.get_num_threads()
-    for _ in range(rounds):  # A B A B
-        theano_times += timed_steps(train)
-        if yardstick:
-            torch_times += timed_steps(torch_train)
-    result["theano_step_ms"] = median_ms(theano_times)
-    if yardstick:
-        result["torch_step_ms"] = median_ms(torch_times)
-        result["ratio"] = result["theano_step_ms"] / result["torch_step_ms"]
-    print(json.dumps(result))
+
+def sgemm_worker(n=2048):
+    """This machine's SGEMM rate: an n x n float32 product through Theano's BLAS on every core."""
+    import numpy as np
+    import tutorial  # noqa: F401
+    import theano
+    from theano import tensor as T
+    x, y = T.fmatrix(), T.fmatrix()
+    f = theano.function([x, y], T.dot(x, y))
+    a = np.random.RandomState(0).rand(n, n).astype("float32")
+    f(a, a)
+    times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        f(a, a)
+        times.append(time.perf_counter() - started)
+    return {"gflops": 2 * n ** 3 / statistics.median(times) / 1e9, "n": n,
+            "blas": blas_in_use(theano.config.blas.ldflags)}
 
 
 def load_worker():
-    before = peak_rss_mb()
     from load import mnist
     trX, teX, trY, teY = mnist(data_dir=os.environ.get("MNIST_DIR"))
-    print(json.dumps({"load_peak_rss_mb": peak_rss_mb(), "before_mb": before,
-                      "arrays_mb": sum(a.nbytes for a in (trX, teX, trY, teY)) / 2 ** 20}))
+    return {"peak_rss_mb": peak_rss_mb(), "arrays_mb": sum(a.nbytes for a in (trX, teX, trY, teY)) / 2 ** 20}
 
 
-def run_worker(args, compiledir):
-    env = dict(os.environ, THEANO_FLAGS=",".join(
-        f for f in (os.environ.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f))
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], env=env, capture_output=True,
+def worker(kind, *args):
+    if kind == "theano":
+        return theano_worker(args[0], int(args[1]))
+    if kind == "torch":
+        return torch_worker(args[0], int(args[1]))
+    if kind == "sgemm":
+        return sgemm_worker()
+    return load_worker()
+
+
+# --- the parent: starts the workers, alternates them, writes the table ---------------------------
+
+def run_worker(args, compiledir=None, env=None):
+    """One worker in a fresh process; its JSON line. The parent imports neither Theano nor torch."""
+    full = dict(os.environ, **(env or {}))
+    if compiledir:
+        full["THEANO_FLAGS"] = ",".join(f for f in (full.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f)
+    out = subprocess.run([sys.executable, __file__, "--worker", *args], env=full, capture_output=True,
                          text=True, cwd=ROOT / "bench")
     if out.returncode != 0:
-        sys.exit(f"worker {args} failed:\n{out.stderr}")
+        sys.exit(f"worker {' '.join(args)} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure(script, steps, rounds, yardstick, compiledir, env=None):
+    """Alternate fresh Theano and PyTorch processes; medians over all their timed steps."""
+    theano_runs, torch_runs = [], []
+    for _ in range(rounds):
+        theano_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
+        if yardstick:
+            torch_runs.append(run_worker(["torch", script, str(steps)]))
+    row = {"script": script, "gflop_per_step": train_flops(script) / 1e9,
+           "theano_step_ms": median_ms([t for r in theano_runs for t in r["step_s"]]),
+           "theano_predict_img_s": 10000 / statistics.median(r["predict_s"] for r in theano_runs),
+           "theano_peak_rss_mb": max(r["peak_rss_mb"] for r in theano_runs),
+           "compile_warm_s": statistics.median(r["compile_s"] for r in theano_runs),
+           "blas": theano_runs[0]["blas"], "flags": theano_runs[0]["flags"], "threads": theano_runs[0]["threads"]}
+    if yardstick:
+        row.update(torch_step_ms=median_ms([t for r in torch_runs for t in r["step_s"]]),
+                   torch_predict_img_s=10000 / statistics.median(r["predict_s"] for r in torch_runs),
+                   torch_peak_rss_mb=max(r["peak_rss_mb"] for r in torch_runs),
+                   torch=torch_runs[0]["torch"], torch_threads=torch_runs[0]["threads"])
+        row["ratio"] = row["theano_step_ms"] / row["torch_step_ms"]
+    return row
+
+
 def machine():
-    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
             "date": datetime.date.today().isoformat(), "os": platform.platform()}
-    try:
-        import threadpoolctl
-        info["blas_pools"] = [{k: p[k] for k in ("internal_api", "num_threads", "filepath") if k in p}
-                              for p in threadpoolctl.threadpool_info()]
-    except ImportError:
-        pass
-    return info
+
+
+# What each of the project's settings buys (README, "Performance"): each line adds one to the last.
+# Set as a user would, so tutorial.py leaves them as they are.
+LEVERS = [
+    ("Theano's own defaults (no OpenMP, allow_gc, stock ops), OpenBLAS on every core",
+     {"THEANO_FLAGS": "openmp=False,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg"}),
+    ("+ openmp=True, OpenBLAS's threads too (both pools)",
+     {"THEANO_FLAGS": "openmp=True,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg",
+      "OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
+    ("+ one OpenBLAS thread per call (OPENBLAS_NUM_THREADS=1)",
+     {"THEANO_FLAGS": "openmp=True,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg",
+      "OPENBLAS_NUM_THREADS": "1"}),
+    ("+ allow_gc=False",
+     {"THEANO_FLAGS": "openmp=True,allow_gc=False,optimizer_excluding=fast_pool_grad:fast_mrg",
+      "OPENBLAS_NUM_THREADS": "1"}),
+    ("+ the swapped ops of speedups.py: the project's defaults", {}),
+    ("the project's defaults, but libgomp's own spin count (GOMP_SPINCOUNT=300000)",
+     {"GOMP_SPINCOUNT": "300000"}),
+]
+
+
+def levers(args):
+    scripts = args.scripts.split(",") if args.scripts else ["4_modern_net", "5_convolutional_net"]
+    compiledir = tempfile.mkdtemp(prefix="bench-levers-")
+    rows = []
+    for name, env in LEVERS:
+        row = {"lever": name, "env": env}
+        for script in scripts:
+            row[script] = measure(script, args.steps, args.rounds, False, compiledir, env)["theano_step_ms"]
+        rows.append(row)
+        print(f"{name}: " + ", ".join(f"{s} {row[s]:.1f} ms" for s in scripts), flush=True)
+    m = machine()
+    lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores; Theano ms per training step of {BATCH}, "
+             f"median of {args.rounds} fresh processes x {args.steps} steps",
+             "", "| setting | " + " | ".join(scripts) + " |", "| --- |" + " ---: |" * len(scripts)]
+    lines += [f"| {r['lever']} | " + " | ".join(f"{r[s]:.1f}" for s in scripts) + " |" for r in rows]
+    return {"machine": m, "steps": args.steps, "rounds": args.rounds, "rows": rows}, "\n".join(lines)
+
+
+def table(report):
+    m, sgemm = report["machine"], report["sgemm"]
+    first = report["rows"][0]
+    lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores, Python {m['python']}; BLAS: {first['blas']}; "
+             f"openmp={first['flags']['openmp']}, allow_gc={first['flags']['allow_gc']}; "
+             + (f"PyTorch {first['torch']} ({first['torch_threads']} threads); " if "torch" in first else "")
+             + f"median of {report['rounds']} fresh processes x {report['steps']} steps of {BATCH}; "
+             f"this machine's SGEMM: {sgemm['gflops']:.0f} GFLOP/s ({sgemm['n']}², every core)",
+             "",
+             "| script | Theano ms/step | PyTorch ms/step | Theano / PyTorch | GFLOP/step "
+             "| GFLOP/s Theano / PyTorch (% of SGEMM) | compile cold / warm (s) "
+             "| predict img/s Theano / PyTorch | peak RSS MB Theano / PyTorch |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    def rate(row, ms):
+        gflops = row["gflop_per_step"] / (ms / 1000)
+        return f"{gflops:.1f} ({100 * gflops / sgemm['gflops']:.0f} %)"
+
+    for r in report["rows"]:
+        t = {"step": "-", "ratio": "-", "rate": "-", "predict": "-", "rss": "-"}
+        if "torch_step_ms" in r:
+            t = {"step": f"{r['torch_step_ms']:.2f}", "ratio": f"{r['ratio']:.2f}", "rate": rate(r, r["torch_step_ms"]),
+                 "predict": f"{r['torch_predict_img_s']:,.0f}", "rss": f"{r['torch_peak_rss_mb']:.0f}"}
+        lines.append(f"| {r['script']} | {r['theano_step_ms']:.2f} | {t['step']} | {t['ratio']} "
+                     f"| {r['gflop_per_step']:.3f} | {rate(r, r['theano_step_ms'])} / {t['rate']} "
+                     f"| {r['compile_cold_s']:.1f} / {r['compile_warm_s']:.1f} "
+                     f"| {r['theano_predict_img_s']:,.0f} / {t['predict']} | {r['theano_peak_rss_mb']:.0f} / {t['rss']} |")
+    load = report["load"]
+    lines.append(f"\nLoading all of MNIST: peak RSS {load['peak_rss_mb']:.0f} MB ({load['arrays_mb']:.0f} MB of arrays).")
+    return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scripts", default=",".join(SCRIPTS), help="comma-separated script names")
-    parser.add_argument("--steps", type=int, default=40, help="training steps timed per round")
-    parser.add_argument("--rounds", type=int, default=5, help="A B rounds (Theano, then PyTorch)")
+    parser.add_argument("--scripts", default=None, help="comma-separated script names (default: 2-5; "
+                                                        "with --levers: 4 and 5)")
+    parser.add_argument("--steps", type=int, default=40, help="training steps timed per process (default: 40)")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per framework, alternated (default: 3)")
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch yardstick")
-    parser.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
+    parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
+    parser.add_argument("--json", default=None, help="where to write the results "
+                                                     "(default: bench/results.json, bench/levers.json)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        if args.worker[0] == "load":
-            return load_worker()
-        script, steps, rounds, yardstick = args.worker
-        return worker(script, int(steps), int(rounds), yardstick == "1")
-
-    yardstick = not args.no_torch
-    if yardstick:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
+        print(json.dumps(worker(*args.worker)))
+        return
+    if args.steps < 1 or args.rounds < 1:
+        parser.error("--steps and --rounds must be at least 1")
+    if args.levers:
+        report, text = levers(args)
+        path = Path(args.json or ROOT / "bench" / "levers.json")
+    else:
+        yardstick = not args.no_torch
+        if yardstick and importlib.util.find_spec("torch") is None:
             sys.exit("PyTorch is missing: .venv/bin/pip install -r requirements-bench.txt (or --no-torch)")
-    rows = []
-    load_row = run_worker(["load"], tempfile.mkdtemp())
-    print(f"loading all of MNIST: peak RSS {load_row['load_peak_rss_mb']:.0f} MB "
-          f"({load_row['arrays_mb']:.0f} MB of arrays)", flush=True)
-    for script in args.scripts.split(","):
-        with tempfile.TemporaryDirectory() as compiledir:
-            cold = run_worker([script, "0", "0", "0"], compiledir)
-            row = run_worker([script, str(args.steps), str(args.rounds), "1" if yardstick else "0"], compiledir)
-        row["compile_cold_s"], row["compile_warm_s"] = cold["compile_s"], row.pop("compile_s")
-        rows.append(row)
-        print(format_row(row), flush=True)
-    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": 128,
-              "load": load_row, "rows": rows}
-    Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+        report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
+                  "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
+                                                                  env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
+                  "rows": []}
+        print(f"SGEMM {report['sgemm']['gflops']:.0f} GFLOP/s; loading MNIST: peak RSS "
+              f"{report['load']['peak_rss_mb']:.0f} MB", flush=True)
+        for script in (args.scripts.split(",") if args.scripts else SCRIPTS):
+            with tempfile.TemporaryDirectory() as compiledir:
+                cold = run_worker(["theano", script, "0"], compiledir)
+                row = measure(script, args.steps, args.rounds, yardstick, compiledir)
+            row["compile_cold_s"] = cold["compile_s"]
+            report["rows"].append(row)
+            print(f"{script}: Theano {row['theano_step_ms']:.2f} ms/step"
+                  + (f", PyTorch {row['torch_step_ms']:.2f}, ratio {row['ratio']:.2f}" if yardstick else ""), flush=True)
+        text = table(report)
+        path = Path(args.json or ROOT / "bench" / "results.json")
+    path.write_text(json.dumps(report, indent=1) + "\n")
     print()
-    print(table(report))
-    print(f"\nwritten to {args.json}")
-
-
-def format_row(row):
-    ratio = f"{row['ratio']:.2f}" if "ratio" in row else "-"
-    torch_ms = f"{row['torch_step_ms']:.2f}" if "torch_step_ms" in row else "-"
-    return (f"{row['script']}: theano {row['theano_step_ms']:.2f} ms/step, torch {torch_ms}, ratio {ratio}, "
-            f"compile {row['compile_cold_s']:.1f}s cold / {row['compile_warm_s']:.1f}s warm")
-
-
-def table(report):
-    m = report["machine"]
-    lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
-             f"BLAS: {report['rows'][0]['blas']}, "
-             f"openmp={report['rows'][0]['flags']['openmp']}, allow_gc={report['rows'][0]['flags']['allow_gc']}; "
-             f"median of {report['steps'] * report['rounds']} steps of 128",
-             "",
-             "| script | Theano ms/step | PyTorch ms/step | Theano / PyTorch | compile cold / warm (s) "
-             "| predict img/s Theano / PyTorch | peak RSS MB |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for r in report["rows"]:
-        torch_ms = f"{r['torch_step_ms']:.2f}" if "torch_step_ms" in r else "-"
-        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-        torch_pred = f"{r['torch_predict_img_s']:,.0f}" if "torch_predict_img_s" in r else "-"
-        lines.append(f"| {r['script']} | {r['theano_step_ms']:.2f} | {torch_ms} | {ratio} | "
-                     f"{r['compile_cold_s']:.1f} / {r['compile_warm_s']:.1f} | "
-                     f"{r['theano_predict_img_s']:,.0f} / {torch_pred} | {r['theano_peak_rss_mb']:.0f} |")
-    return "\n".join(lines)
+    print(text)
+    print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ ok = bool(np.allclose(f(a[:, :200]), a[:, :200] @ a[:, :200], rtol=1e-4))
 maps = open("/proc/self/maps").read()
 print(json.dumps({"ok": ok, "ops": [type(n.op).__name__ for n in f.maker.fgraph.toposort()],
                   "ldflags": theano.config.blas.ldflags, "openmp": theano.config.openmp,
-                  "pypi": "libscipy_openblas" in maps, "system": "/libopenblas.so" in maps,
+                  "pypi": "libscipy_openblas" in maps,
+                  "system": any("libopenblas" in line and ".libs/" not in line for line in maps.splitlines()),
                   "threads": {os.path.basename(i["filepath"]): i["num_threads"] for i in threadpool_info()}}))
 """
 
