@@ -102,29 +102,21 @@ def theano_defaults(ldflags):
 
 
 def configure_theano():
+    # Threads: Theano's OpenMP loops and OpenBLAS's threads both use every core, one after the
+    # other, so neither may spin waiting for work once its part is done, or it takes the core from
+    # the other (README, "Theano's configuration"). Both are read when the libraries load, so
+    # before blas_flags() tries OpenBLAS; yours win.
+    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # OpenMP threads sleep after each loop
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # OpenBLAS's after 2**4 cycles, not 2**28
     user = user_theano_settings()
-    # Theano's OpenMP owns the cores, OpenBLAS runs one thread inside each op: both pools at once
-    # made a modern-net epoch 25.2 s instead of 4.1 s, a convnet step 3 times slower (README).
-    # OpenBLAS reads this when it loads, so it is set before blas_flags() tries the library.
-    # Theano's OpenMP will be on unless the user turns it off or picks NumPy's BLAS (theano_defaults)
-    openmp = user["openmp"].lower() in ("true", "1") if "openmp" in user else user.get("blas.ldflags") != ""
-    our_threads = openmp and not {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"} & set(os.environ)
-    if our_threads:
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     ldflags, cxxflags = blas_flags(user)
-    defaults = theano_defaults(ldflags)
-    if our_threads and not ldflags and "openmp" not in user:
-        del os.environ["OPENBLAS_NUM_THREADS"]  # NumPy's BLAS, no OpenMP: OpenBLAS keeps its threads
-    ours = {k: v for k, v in defaults.items() if k.lower() not in user}
+    ours = {k: v for k, v in theano_defaults(ldflags).items() if k.lower() not in user}
     flags = ",".join(f"{k}={v}" for k, v in ours.items())
     user_flags = os.environ.get("THEANO_FLAGS", "")
     if cxxflags:  # after the user's flags, keeping any gcc.cxxflags of theirs
         user_flags += f",gcc.cxxflags={cxxflags} {user.get('gcc.cxxflags', '')}".rstrip()
     os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user_flags.strip(",")) if part)
-    if "OMP_WAIT_POLICY" not in os.environ:
-        # OpenMP threads that spin long after each parallel op take the cores from OpenBLAS's
-        # threads: a modern-net step went from 12 ms to 8 ms with this (read when libgomp loads)
-        os.environ.setdefault("GOMP_SPINCOUNT", "100000")
 
 
 if "theano" not in sys.modules:

@@ -51,13 +51,16 @@ def test_pool_gradient_python_fallback_agrees_with_c():
     np.testing.assert_array_equal(c_version(x, z, g), py_version(x, z, g))
 
 
-@pytest.mark.parametrize("size", [(128, 625), (7, 32, 15, 15), (5,)])
-def test_dropout_numbers_are_the_stock_ones(size):
+# streams in whole and partial blocks of 16 lanes, more streams than numbers, float32 and float64
+@pytest.mark.parametrize("size, nstreams, dtype", [((128, 625), None, "float32"), ((7, 32, 15, 15), None, "float32"),
+                                                   ((5,), None, "float32"), ((1000,), 37, "float32"),
+                                                   ((3, 17), 64, "float32"), ((999,), 40, "float64")])
+def test_dropout_numbers_are_the_stock_ones(size, nstreams, dtype):
     def draws(mode):
         srng = MRG_RandomStreams(42)
-        u = srng.uniform(size)
+        u = srng.uniform(size, nstreams=nstreams, dtype=dtype)
         f = theano.function([], u, mode=mode)
-        return f, [f(), f()]  # two calls: the stream state moves on identically
+        return f, [f(), f(), f()]  # three calls: the stream state moves on identically
     fast, fast_draws = draws(None)
     stock, stock_draws = draws(STOCK)
     # swapped where Theano's OpenMP is on (not with NumPy's BLAS, README: "Theano's configuration")
