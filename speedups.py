@@ -3,6 +3,8 @@
 Imported by tutorial.py once Theano's flags are set. Nothing here changes what a script computes:
 tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit.
 
+- Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code
+  addresses every element through PyArray_GETPTR4. Here each window is read straight from memory.
 - MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
   convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
   39 % of a convnet training step. Here each input element looks up its one window directly.
@@ -18,7 +20,7 @@ import theano
 from theano import gof, tensor as T
 from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize
-from theano.tensor.signal.pool import MaxPoolGrad
+from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
 
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
@@ -101,6 +103,109 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         if (bad) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_ValueError, "NonOverlappingMaxPoolGrad: shapes do not match");
+            %(fail)s
+        }
+        }
+        """ % locals()
+
+
+class NonOverlappingMaxPool(gof.OpenMPOp):
+    """2D max pooling over the last two axes of a 4D tensor, windows ws == stride, no padding.
+
+    Each output is the first element of its window, replaced by any later one that is greater,
+    row by row: Pool's own rule, so NaNs and ties give the same bits.
+    """
+    __props__ = ("ws", "ignore_border")
+
+    def __init__(self, ws, ignore_border, openmp=None):
+        super().__init__(openmp=openmp)
+        self.ws = tuple(int(k) for k in ws)
+        self.ignore_border = bool(ignore_border)
+
+    def out_size(self, n, k):
+        return n // k if self.ignore_border else (n + k - 1) // k
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        assert x.ndim == 4
+        return gof.Apply(self, [x], [x.type()])
+
+    def infer_shape(self, node, shapes):
+        (b, c, h, w), (kh, kw) = shapes[0], self.ws
+        return [(b, c, h // kh if self.ignore_border else (h + kh - 1) // kh,
+                 w // kw if self.ignore_border else (w + kw - 1) // kw)]
+
+    def grad(self, inputs, output_grads):
+        x, = inputs
+        return [MaxPoolGrad(ignore_border=self.ignore_border, ndim=2)(
+            x, self(x), output_grads[0], self.ws, self.ws, (0, 0))]
+
+    def perform(self, node, inputs, outputs):
+        x, = inputs
+        (kh, kw), (h, w) = self.ws, x.shape[2:]
+        h2, w2 = self.out_size(h, kh), self.out_size(w, kw)
+        z = np.empty(x.shape[:2] + (h2, w2), dtype=x.dtype)
+        for i in range(h2):
+            for j in range(w2):
+                window = x[:, :, i * kh:min(i * kh + kh, h), j * kw:min(j * kw + kw, w)]
+                best = window[:, :, 0, 0].copy()
+                for r in range(window.shape[2]):
+                    for c in range(window.shape[3]):
+                        np.copyto(best, window[:, :, r, c], where=window[:, :, r, c] > best)
+                z[:, :, i, j] = best
+        outputs[0][0] = z
+
+    def c_code_cache_version(self):
+        return (1, self.openmp)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        x, = inputs
+        z, = outputs
+        kh, kw = self.ws
+        fail = sub["fail"]
+        omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
+        h2 = "H / %d" % kh if self.ignore_border else "(H + %d) / %d" % (kh - 1, kh)
+        w2 = "W / %d" % kw if self.ignore_border else "(W + %d) / %d" % (kw - 1, kw)
+        return """
+        {
+        PyArrayObject *xc = PyArray_GETCONTIGUOUS(%(x)s);
+        npy_intp *d = PyArray_DIMS(xc);
+        const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], H2 = %(h2)s, W2 = %(w2)s;
+        npy_intp dz[4] = {d[0], d[1], H2, W2};
+        int bad = 0;
+        if (!(%(z)s && PyArray_IS_C_CONTIGUOUS(%(z)s) && PyArray_NDIM(%(z)s) == 4
+              && PyArray_DIMS(%(z)s)[0] == dz[0] && PyArray_DIMS(%(z)s)[1] == dz[1]
+              && PyArray_DIMS(%(z)s)[2] == dz[2] && PyArray_DIMS(%(z)s)[3] == dz[3])) {
+            Py_XDECREF(%(z)s);
+            %(z)s = (PyArrayObject*) PyArray_EMPTY(4, dz, PyArray_TYPE(xc), 0);
+            bad = !%(z)s;
+        }
+        if (!bad) {
+            const dtype_%(x)s *X = (const dtype_%(x)s*) PyArray_DATA(xc);
+            dtype_%(z)s *Z = (dtype_%(z)s*) PyArray_DATA(%(z)s);
+            %(omp)s
+            for (npy_intp t = 0; t < planes; t++) {
+                const dtype_%(x)s *xs = X + t * H * W;
+                dtype_%(z)s *out = Z + t * H2 * W2;
+                for (npy_intp i = 0; i < H2; i++) {
+                    const npy_intp r0 = i * %(kh)d, r1 = r0 + %(kh)d < H ? r0 + %(kh)d : H;
+                    for (npy_intp j = 0; j < W2; j++) {
+                        const npy_intp c0 = j * %(kw)d, c1 = c0 + %(kw)d < W ? c0 + %(kw)d : W;
+                        dtype_%(x)s collector = xs[r0 * W + c0];
+                        for (npy_intp r = r0; r < r1; r++)
+                            for (npy_intp c = c0; c < c1; c++) {
+                                const dtype_%(x)s a = xs[r * W + c];
+                                collector = (a > collector) ? a : collector;
+                            }
+                        out[i * W2 + j] = collector;
+                    }
+                }
+            }
+        }
+        Py_DECREF(xc);
+        if (bad) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_MemoryError, "NonOverlappingMaxPool: no memory for the output");
             %(fail)s
         }
         }
@@ -218,3 +323,16 @@ def local_parallel_mrg_uniform(node):
     if type(node.op) is not mrg_uniform or not openmp_enabled() or node.op.output_type.dtype == "float16":
         return None
     return ParallelMRGUniform(node.op.output_type, inplace=node.op.inplace)(*node.inputs)
+
+
+@register_specialize("fast_pool")
+@gof.local_optimizer([Pool])
+def local_nonoverlapping_max_pool(node):
+    """Pool -> NonOverlappingMaxPool where windows neither overlap nor are padded."""
+    if not isinstance(node.op, Pool) or node.op.mode != "max" or node.op.ndim != 2:
+        return None
+    x, ws, stride, pad = node.inputs
+    ws, stride, pad = constant_tuple(ws), constant_tuple(stride), constant_tuple(pad)
+    if x.ndim != 4 or ws is None or ws != stride or pad != (0, 0):
+        return None
+    return [NonOverlappingMaxPool(ws, node.op.ignore_border, openmp=node.op.openmp)(x)]

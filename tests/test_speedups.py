@@ -4,12 +4,12 @@ import pytest
 import theano
 from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams, mrg_uniform
-from theano.tensor.signal.pool import MaxPoolGrad, pool_2d
+from theano.tensor.signal.pool import MaxPoolGrad, Pool, pool_2d
 
 import speedups
 from conftest import import_script
 
-STOCK = theano.compile.get_default_mode().excluding("fast_pool_grad", "fast_mrg")
+STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg")
 
 
 def op_types(f):
@@ -37,6 +37,34 @@ def test_pool_gradient_is_the_stock_one(shape, ignore_border):
     g = rng.randn(*theano.function([X], pooled)(x).shape).astype("float32")
     g[0, 0, 0, 0] = -0.0
     assert_same_bits(fast(x, g), stock(x, g))
+
+
+@pytest.mark.parametrize("shape, ws, ignore_border", [((3, 4, 30, 30), (2, 2), False), ((3, 4, 13, 13), (2, 2), False),
+                                                      ((2, 5, 5, 5), (2, 2), False), ((2, 3, 13, 11), (2, 2), True),
+                                                      ((2, 3, 7, 8), (3, 2), False), ((1, 2, 1, 1), (2, 2), False)])
+def test_pool_is_the_stock_one(shape, ws, ignore_border):
+    X = T.ftensor4()
+    pooled = pool_2d(X, ws, ignore_border=ignore_border)
+    fast, stock = theano.function([X], pooled), theano.function([X], pooled, mode=STOCK)
+    assert speedups.NonOverlappingMaxPool in op_types(fast) and Pool not in op_types(fast)
+    assert Pool in op_types(stock)
+    rng = np.random.RandomState(3)
+    x = np.maximum(rng.randn(*shape), 0).astype("float32")  # ReLU: many tied zeros
+    x.flat[::7] = -0.0
+    x.flat[5::11] = np.nan  # Pool keeps a NaN that starts a window and passes over later ones
+    x[0, 0, :2, :2] = np.array([[-0.0, 0.0], [0.0, -0.0]])[:x.shape[2], :x.shape[3]]
+    assert_same_bits(fast(x), stock(x))
+    assert_same_bits(fast(x[:, :, ::-1, :]), stock(x[:, :, ::-1, :]))  # a strided, non-contiguous input
+
+
+def test_pool_python_fallback_agrees_with_c():
+    op = speedups.NonOverlappingMaxPool((2, 2), ignore_border=False)
+    X = T.ftensor4()
+    c_version = theano.function([X], op(X))
+    py_version = theano.function([X], op(X), mode=theano.compile.Mode(linker="py"))
+    x = np.random.RandomState(4).randn(2, 3, 7, 9).astype("float32")
+    x.flat[::5] = np.nan
+    assert_same_bits(c_version(x), py_version(x))
 
 
 def test_pool_gradient_python_fallback_agrees_with_c():
@@ -87,7 +115,7 @@ def test_convnet_gradients_are_the_stock_ones():
     x = rng.rand(16, 1, 28, 28).astype("float32")
     y = np.eye(10, dtype="float32")[rng.randint(0, 10, 16)]
     fast, stock = gradients(None), gradients(STOCK)
-    assert speedups.NonOverlappingMaxPoolGrad in op_types(fast)
+    assert {speedups.NonOverlappingMaxPool, speedups.NonOverlappingMaxPoolGrad} <= op_types(fast)
     assert (speedups.ParallelMRGUniform in op_types(fast)) == bool(theano.config.openmp)
     for a, b in zip(fast(x, y), stock(x, y)):
         np.testing.assert_array_equal(a, b)
