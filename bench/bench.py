@@ -239,41 +239,54 @@ def machine():
             "date": datetime.date.today().isoformat(), "os": platform.platform()}
 
 
-# What each of the project's settings buys (README, "Performance"): each line adds one to the last.
-# Set as a user would, so tutorial.py leaves them as they are.
+# What each of the project's settings buys (README, "Performance"), set as a user would, so that
+# tutorial.py leaves them as they are. From the third row on, each adds one thing to the row
+# before it, but the fifth, which is the fourth's alternative.
+STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg"
+SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
 LEVERS = [
-    ("Theano's own defaults (no OpenMP, allow_gc, stock ops), OpenBLAS on every core",
-     {"THEANO_FLAGS": "openmp=False,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg"}),
-    ("+ openmp=True, OpenBLAS's threads too (both pools)",
-     {"THEANO_FLAGS": "openmp=True,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg",
-      "OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
-    ("+ one OpenBLAS thread per call (OPENBLAS_NUM_THREADS=1)",
-     {"THEANO_FLAGS": "openmp=True,allow_gc=True,optimizer_excluding=fast_pool_grad:fast_mrg",
-      "OPENBLAS_NUM_THREADS": "1"}),
-    ("+ allow_gc=False",
-     {"THEANO_FLAGS": "openmp=True,allow_gc=False,optimizer_excluding=fast_pool_grad:fast_mrg",
-      "OPENBLAS_NUM_THREADS": "1"}),
+    ("NumPy's BLAS (blas.ldflags=; OpenMP then off), the project's other settings",
+     {"THEANO_FLAGS": "blas.ldflags="}),
+    ("the system's OpenBLAS (blas.ldflags=-lopenblas), the project's other settings",
+     {"THEANO_FLAGS": "blas.ldflags=-lopenblas"}),
+    ("Theano's own defaults with PyPI's OpenBLAS: no OpenMP, allow_gc, stock ops, OpenBLAS's own waits",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=False,allow_gc=True,{STOCK_OPS}")),
+    ("+ openmp=True: both thread pools, each spinning after its work",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=True,allow_gc=True,{STOCK_OPS}")),
+    ("  (instead of the next row: OpenBLAS held to one thread)",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=True,allow_gc=True,{STOCK_OPS}", OPENBLAS_NUM_THREADS="1")),
+    ("+ neither pool spins (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4)",
+     {"THEANO_FLAGS": f"openmp=True,allow_gc=True,{STOCK_OPS}"}),
+    ("+ allow_gc=False", {"THEANO_FLAGS": f"openmp=True,allow_gc=False,{STOCK_OPS}"}),
     ("+ the swapped ops of speedups.py: the project's defaults", {}),
-    ("the project's defaults, but libgomp's own spin count (GOMP_SPINCOUNT=300000)",
-     {"GOMP_SPINCOUNT": "300000"}),
 ]
 
 
+def system_openblas():
+    found = subprocess.run(["g++", "-print-file-name=libopenblas.so"], capture_output=True, text=True).stdout
+    return os.path.isabs(found.strip())
+
+
 def levers(args):
-    scripts = args.scripts.split(",") if args.scripts else ["4_modern_net", "5_convolutional_net"]
+    scripts = args.scripts.split(",") if args.scripts else ["3_net", "4_modern_net", "5_convolutional_net"]
     compiledir = tempfile.mkdtemp(prefix="bench-levers-")
     rows = []
     for name, env in LEVERS:
+        if "-lopenblas" in env.get("THEANO_FLAGS", "") and not system_openblas():
+            continue  # no system OpenBLAS here
         row = {"lever": name, "env": env}
         for script in scripts:
-            row[script] = measure(script, args.steps, args.rounds, False, compiledir, env)["theano_step_ms"]
+            measured = measure(script, args.steps, args.rounds, False, compiledir, env)
+            row[script], row["blas"] = measured["theano_step_ms"], measured["blas"]
         rows.append(row)
-        print(f"{name}: " + ", ".join(f"{s} {row[s]:.1f} ms" for s in scripts), flush=True)
+        print(f"{name}: " + ", ".join(f"{s} {row[s]:.2f} ms" for s in scripts) + f"; BLAS {row['blas']}",
+              flush=True)
     m = machine()
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores; Theano ms per training step of {BATCH}, "
              f"median of {args.rounds} fresh processes x {args.steps} steps",
              "", "| setting | " + " | ".join(scripts) + " |", "| --- |" + " ---: |" * len(scripts)]
-    lines += [f"| {r['lever']} | " + " | ".join(f"{r[s]:.1f}" for s in scripts) + " |" for r in rows]
+    lines += [f"| {r['lever']} | " + " | ".join(f"{r[s]:.2f}" for s in scripts) + " |" for r in rows]
+    lines += ["", "BLAS of each row: " + "; ".join(f"{i + 1}. {r['blas']}" for i, r in enumerate(rows))]
     return {"machine": m, "steps": args.steps, "rounds": args.rounds, "rows": rows}, "\n".join(lines)
 
 
@@ -311,7 +324,7 @@ def table(report):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scripts", default=None, help="comma-separated script names (default: 2-5; "
-                                                        "with --levers: 4 and 5)")
+                                                        "with --levers: 3-5)")
     parser.add_argument("--steps", type=int, default=40, help="training steps timed per process (default: 40)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per framework, alternated (default: 3)")
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch yardstick")

@@ -14,16 +14,16 @@
 # MNIST's files too (MNIST_MIRROR), from ../shared/datasets/mnist. A user's machine needs neither.
 #
 # Settings: FRESH_ROOT (folder, default /var/tmp/tutorial-fresh; emptied first), SUITE (trixie),
-# DEBIAN_MIRROR (http://deb.debian.org/debian), PORT (8765), MNIST_FILES, PYTHON311, KEEP=1 keeps
+# DEBIAN_MIRROR (http://deb.debian.org/debian), PORT (a free one), MNIST_FILES, PYTHON311, KEEP=1 keeps
 # the root afterwards.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FRESH_ROOT=${FRESH_ROOT:-/var/tmp/tutorial-fresh}
 SUITE=${SUITE:-trixie}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PORT=${PORT:-8765}
-MNIST_FILES=${MNIST_FILES:-$REPO/../shared/datasets/mnist}
 PYTHON311=${PYTHON311:-$(command -v python3.11 || true)}
+PORT=${PORT:-$("${PYTHON311:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+MNIST_FILES=${MNIST_FILES:-$REPO/../shared/datasets/mnist}
 PREREQUISITES="make g++ python3 python3-venv"  # README.md, "Set-up"
 SERVE=$FRESH_ROOT.serve
 START=$(date +%s)
@@ -119,6 +119,16 @@ print(f"{key}: {os.path.getsize(archive) / 1e6:.0f} MB")
 EOF
 "$PYTHON311" -m http.server --bind 127.0.0.1 --directory "$SERVE" "$PORT" >/dev/null 2>&1 &
 SERVER=$!
+"$PYTHON311" - "$PORT" <<'EOF' || fail "the loopback server did not start on port $PORT"
+import sys, time, urllib.request
+for _ in range(50):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/python-downloads.json", timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+EOF
 
 phase "clone $(git -C "$REPO" rev-parse --short HEAD) into the root"
 git clone --quiet "$REPO" "$FRESH_ROOT/root/tutorial"

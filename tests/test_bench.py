@@ -1,0 +1,26 @@
+"""bench/bench.py runs end to end on a tiny schedule and reports what its table claims."""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, mnist_dir
+
+
+def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, **({"MNIST_DIR": mnist_dir()} if mnist_dir() else {}))
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench.py"), "--no-torch", "--steps", "3",
+                           "--rounds", "2", "--scripts", "3_net", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    row, = report["rows"]
+    assert row["script"] == "3_net" and row["theano_step_ms"] > 0 and "torch_step_ms" not in row
+    # 128 x 784 x 625 and 128 x 625 x 10 multiply-adds: forward and weight gradient for both,
+    # the input gradient for the second only
+    assert row["gflop_per_step"] * 1e9 == 2 * (2 * 128 * 784 * 625 + 3 * 128 * 625 * 10)
+    assert report["sgemm"]["gflops"] > 1
+    # VmHWM is each worker's own: loading MNIST alone holds its 212 MB of arrays, not more than 1 GB
+    assert 212 < report["load"]["peak_rss_mb"] < 1000
+    assert "| 3_net |" in done.stdout and "SGEMM" in done.stdout
