@@ -13,7 +13,7 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 .PHONY: run test check-fresh reproduce reproduce-quick figures bench clean
 
-$(VENV)/installed: requirements.txt tools/bootstrap.py
+$(VENV)/installed: requirements.txt tools/requirements-uv.txt tools/bootstrap.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
 	  { echo "error: no python3 here: install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; exit 1; }
 	@$(BOOTSTRAP_PYTHON) tools/bootstrap.py --python '$(PYTHON)' --venv $(VENV)
@@ -30,7 +30,7 @@ run: $(VENV)/installed
 test: $(VENV)/installed
 	$(PY) -m pytest -q tests
 
-check-fresh:  # make run and make test on a new Debian 13 root, as a newcomer (root; about 20 minutes)
+check-fresh:  # make run and make test on a new Debian 13 root, as a newcomer (root; about 8 minutes)
 	bash tools/check_fresh.sh
 
 reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 cores; ARGS="--epochs 20"

@@ -78,3 +78,13 @@ def test_no_python_311_and_no_network_says_both_ways_out(tmp_path):
     assert "uv could not download one" in message
     assert "make PYTHON=/path/to/python3.11" in message and "connect to the internet" in message
     assert not any((tmp_path / "uv-pythons").glob("cpython-*"))
+
+
+def test_a_virtual_environments_python_stands_for_the_one_it_was_made_from():
+    """A venv is never made from another venv's interpreter (nor `make` remake .venv from its own)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bootstrap
+    info = bootstrap.probe(sys.executable)  # the tests run in .venv
+    assert sys.prefix != sys.base_prefix and info["version"].startswith("3.11.")
+    assert not info["executable"].startswith(sys.prefix)
+    assert subprocess.run([info["executable"], "-c", "import sys; assert sys.prefix == sys.base_prefix"]).returncode == 0

@@ -32,7 +32,9 @@ def has(module):
         return True
     except Exception:
         return False
-print(json.dumps({"version": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
+# inside a virtual environment, the interpreter it was made from: a venv is made from that one
+base = getattr(sys, "_base_executable", sys.executable) if sys.prefix != sys.base_prefix else sys.executable
+print(json.dumps({"version": "%d.%d.%d" % sys.version_info[:3], "executable": base,
                   "venv": has("venv") and has("ensurepip"), "distutils": has("distutils.sysconfig"),
                   "headers": os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))}))
 """
@@ -81,7 +83,7 @@ def requested_python(name):
                       f"Leave PYTHON out and the tutorial fetches a 3.11 with uv.")
     if missing(info):
         raise Failure(f"PYTHON={name} (Python {info['version']}) lacks {' and '.join(missing(info))}.")
-    return path
+    return info["executable"]
 
 
 def python_on_path(seen):
@@ -96,7 +98,7 @@ def python_on_path(seen):
         elif missing(info):
             seen.append(f"{name} is Python {info['version']} ({path}) but lacks {' and '.join(missing(info))}")
         else:
-            return path
+            return info["executable"]
     return None
 
 
@@ -127,7 +129,9 @@ def uv_python(seen):
     """uv's own Python 3.11: installed by uv unless it has one already."""
     uv = find_uv()
     say("getting Python 3.11 with uv")
-    installed = subprocess.run([uv, "python", "install", "3.11"], capture_output=True, text=True)
+    # from /, without VIRTUAL_ENV: uv would otherwise find this repository's own .venv
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    installed = subprocess.run([uv, "python", "install", "3.11"], capture_output=True, text=True, cwd="/", env=env)
     if installed.returncode != 0:
         reason = [line.strip() for line in installed.stderr.splitlines() if line.strip()]
         found = "; ".join(seen) or "no python3.11 on PATH"
@@ -136,12 +140,13 @@ def uv_python(seen):
             f"uv could not download one: {reason[-1] if reason else 'it failed'}\n"
             f"Either install Python 3.11 with its venv module and headers yourself and run "
             f"make PYTHON=/path/to/python3.11, or connect to the internet and run make again.")
-    found = subprocess.run([uv, "python", "find", "--managed-python", "3.11"], capture_output=True, text=True)
+    found = subprocess.run([uv, "python", "find", "--python-preference", "only-managed", "3.11"],
+                           capture_output=True, text=True, cwd="/", env=env)
     path = found.stdout.strip()
     info = probe(path) if found.returncode == 0 and path else None
     if info is None or missing(info):
         raise Failure(f"uv installed Python 3.11 but it is not usable here ({path or found.stderr.strip()}).")
-    return path
+    return info["executable"]
 
 
 def make_venv(python, venv, requirements):
