@@ -127,8 +127,8 @@ def find_uv():
 
 def uv_python(seen):
     """uv's own Python 3.11: installed by uv unless it has one already."""
+    say(f"no complete Python 3.11 here ({'; '.join(seen) or 'no python3.11 on PATH'}): getting one with uv")
     uv = find_uv()
-    say("getting Python 3.11 with uv")
     # from /, without VIRTUAL_ENV: uv would otherwise find this repository's own .venv
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
     installed = subprocess.run([uv, "python", "install", "3.11"], capture_output=True, text=True, cwd="/", env=env)
