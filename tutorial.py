@@ -1,8 +1,9 @@
 """Plumbing shared by the tutorial scripts: Theano's defaults, the command line, progress.
 
 Import it before `theano`. It checks the interpreter and sets defaults in THEANO_FLAGS
-(floatX=float32, a BLAS that exists on this machine, OpenMP, allow_gc=False); a key you set
-yourself in THEANO_FLAGS or ~/.theanorc keeps your value. Then it imports speedups.py.
+(floatX=float32, PyPI's OpenBLAS or another BLAS this machine has, OpenMP, allow_gc=False) and
+how idle threads wait; a key or variable you set yourself, in THEANO_FLAGS, ~/.theanorc or the
+environment, keeps your value. Then it imports speedups.py.
 """
 import sys
 

@@ -137,14 +137,18 @@ def timed(train, predict, batches, teX):
     return steps, statistics.median(predictions)
 
 
+def thread_settings():
+    return {k: os.environ.get(k, "") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY",
+                                               "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT")}
+
+
 def theano_worker(script, steps):
     import tutorial  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
     train, predict, compile_s = capture_compiled(script)
     result = {"compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
               "flags": {"openmp": theano.config.openmp, "allow_gc": theano.config.allow_gc},
-              "threads": {k: os.environ.get(k, "") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                                           "GOMP_SPINCOUNT")}}
+              "threads": thread_settings()}
     if steps:
         batches, teX = minibatches(steps, script.startswith("5"))
         result["step_s"], result["predict_s"] = timed(train, predict, batches, teX)
@@ -160,7 +164,7 @@ def torch_worker(script, steps):
     batches, teX = minibatches(steps, script.startswith("5"))
     step_s, predict_s = timed(train, predict, batches, teX)
     return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(),
-            "torch": torch.__version__, "threads": torch.get_num_threads()}
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "env": thread_settings()}
 
 
 def sgemm_worker(n=2048):
