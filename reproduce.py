@@ -51,11 +51,16 @@ def last_accuracy(log):
 
 
 def cpu_name():
+    """The CPU's model name with its family and model numbers (x86 Linux): a generic name such
+    as 'AMD EPYC' covers several CPUs."""
     try:
         with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
+            fields = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+    except OSError:
         return platform.processor() or platform.machine()
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    name = fields.get("model name", platform.processor() or platform.machine())
+    return f"{name} (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else name
 
 
 def machine():

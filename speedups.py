@@ -132,8 +132,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
 
     def infer_shape(self, node, shapes):
         (b, c, h, w), (kh, kw) = shapes[0], self.ws
-        return [(b, c, h // kh if self.ignore_border else (h + kh - 1) // kh,
-                 w // kw if self.ignore_border else (w + kw - 1) // kw)]
+        return [(b, c, self.out_size(h, kh), self.out_size(w, kw))]
 
     def grad(self, inputs, output_grads):
         x, = inputs
@@ -156,7 +155,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         outputs[0][0] = z
 
     def c_code_cache_version(self):
-        return (1, self.openmp)
+        return (2, self.openmp)
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, = inputs
@@ -174,8 +173,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         npy_intp dz[4] = {d[0], d[1], H2, W2};
         int bad = 0;
         if (!(%(z)s && PyArray_IS_C_CONTIGUOUS(%(z)s) && PyArray_NDIM(%(z)s) == 4
-              && PyArray_DIMS(%(z)s)[0] == dz[0] && PyArray_DIMS(%(z)s)[1] == dz[1]
-              && PyArray_DIMS(%(z)s)[2] == dz[2] && PyArray_DIMS(%(z)s)[3] == dz[3])) {
+              && PyArray_CompareLists(PyArray_DIMS(%(z)s), dz, 4))) {
             Py_XDECREF(%(z)s);
             %(z)s = (PyArrayObject*) PyArray_EMPTY(4, dz, PyArray_TYPE(xc), 0);
             bad = !%(z)s;

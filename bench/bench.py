@@ -67,6 +67,16 @@ def median_ms(times):
     return 1000 * statistics.median(times)
 
 
+def median_seconds(call, repeats):
+    """The median wall time of `repeats` calls."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def blas_in_use(ldflags):
     """The BLAS library Theano's ops call, its version, the kernel it picked for this CPU
     (openblas_get_corename: 'Prescott' is OpenBLAS's generic one) and its threads."""
@@ -129,12 +139,7 @@ def timed(train, predict, batches, teX):
         started = time.perf_counter()
         train(x, y)
         steps.append(time.perf_counter() - started)
-    predictions = []
-    for _ in range(3):
-        started = time.perf_counter()
-        predict(teX)
-        predictions.append(time.perf_counter() - started)
-    return steps, statistics.median(predictions)
+    return steps, median_seconds(lambda: predict(teX), 3)
 
 
 def thread_settings():
@@ -177,12 +182,7 @@ def sgemm_worker(n=2048):
     f = theano.function([x, y], T.dot(x, y))
     a = np.random.RandomState(0).rand(n, n).astype("float32")
     f(a, a)
-    times = []
-    for _ in range(10):
-        started = time.perf_counter()
-        f(a, a)
-        times.append(time.perf_counter() - started)
-    return {"gflops": 2 * n ** 3 / statistics.median(times) / 1e9, "n": n,
+    return {"gflops": 2 * n ** 3 / median_seconds(lambda: f(a, a), 10) / 1e9, "n": n,
             "blas": blas_in_use(theano.config.blas.ldflags)}
 
 

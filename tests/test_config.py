@@ -12,13 +12,24 @@ from conftest import ROOT, epoch_lines, run_script
 SHOW = "import tutorial, theano; print(theano.config.floatX, repr(theano.config.blas.ldflags))"
 
 
-def theano_config(tmp_path, **env):
-    full = {k: v for k, v in os.environ.items() if k not in ("THEANO_FLAGS", "THEANORC")}
+def run_python(tmp_path, code, **env):
+    """`code` in a fresh Python from the repository's folder, with none of the user's Theano or
+    thread settings (no THEANO_FLAGS, no config file, no OPENBLAS_/OMP_/GOMP_ variables) but `env`."""
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("THEANO_FLAGS", "THEANORC") and not k.startswith(("OPENBLAS_", "GOTO_", "OMP_", "GOMP_"))}
     full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
-    result = subprocess.run([sys.executable, "-c", SHOW], cwd=ROOT, env=full, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    floatx, ldflags = result.stdout.strip().split(" ", 1)
+    return result
+
+
+def theano_config(tmp_path, **env):
+    floatx, ldflags = run_python(tmp_path, SHOW, **env).stdout.strip().split(" ", 1)
     return floatx, eval(ldflags)
+
+
+def theano_config_value(tmp_path, name, **env):
+    return run_python(tmp_path, f"import tutorial, theano; print(theano.config.{name})", **env).stdout.strip()
 
 
 # Compiles a BLAS op (Dot22) and reports which library the process loaded for it, as the kernel
@@ -40,11 +51,7 @@ print(json.dumps({"ok": ok, "ops": [type(n.op).__name__ for n in f.maker.fgraph.
 
 
 def blas_report(tmp_path, **env):
-    full = {k: v for k, v in os.environ.items()
-            if k not in ("THEANO_FLAGS", "THEANORC", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS")}
-    full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
-    result = subprocess.run([sys.executable, "-c", SHOW_BLAS], cwd=ROOT, env=full, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = run_python(tmp_path, SHOW_BLAS, **env)
     return json.loads(result.stdout), result.stderr
 
 
@@ -83,11 +90,7 @@ print(cpu() - before)
                     reason="needs the OpenBLAS wheel and two cores")
 def test_idle_openblas_threads_sleep_instead_of_spinning(tmp_path):
     def idle_cpu_seconds(**env):
-        full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENBLAS_", "OMP_", "GOMP_"))}
-        full.update(THEANORC=str(tmp_path / "none"), THEANO_FLAGS="", **env)
-        done = subprocess.run([sys.executable, "-c", IDLE_CPU], cwd=ROOT, env=full, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return float(done.stdout)
+        return float(run_python(tmp_path, IDLE_CPU, **env).stdout)
     assert idle_cpu_seconds() < 0.03
     # the reference: OpenBLAS's own wait, 2**28 cycles, set by the user, who wins
     assert idle_cpu_seconds(OPENBLAS_THREAD_TIMEOUT="28") > 0.05
@@ -133,14 +136,6 @@ def test_a_broken_pypi_openblas_falls_back_and_still_trains(tmp_path):
     assert abs(cost - default_cost) < 1e-3 and abs(accuracy - default_accuracy) <= 0.001 and accuracy > 0.5  # chance: 0.1
 
 
-def theano_config_value(tmp_path, name, **env):
-    full = {k: v for k, v in os.environ.items() if k not in ("THEANO_FLAGS", "THEANORC")}
-    full.update({"THEANORC": str(tmp_path / "no-theanorc"), **env})
-    code = f"import tutorial, theano; print(theano.config.{name})"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
 
 def test_theano_flags_keep_priority(tmp_path):
     assert theano_config(tmp_path, THEANO_FLAGS="floatX=float64,blas.ldflags=") == ("float64", "")
@@ -152,16 +147,10 @@ def test_theanorc_keeps_priority(tmp_path):
     assert theano_config(tmp_path, THEANORC=str(rc)) == ("float64", "")
 
 
-SHOW_OPENMP = "import tutorial, theano; print(theano.config.openmp)"
-
-
 def test_openmp_only_with_a_real_blas(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("THEANO_FLAGS", "THEANORC")}
     for flags, expected in [("blas.ldflags=", "False"), ("blas.ldflags=-lblas", "True"),
                             ("blas.ldflags=,openmp=True", "True")]:
-        env.update(THEANO_FLAGS=flags, THEANORC=str(tmp_path / "none"))
-        result = subprocess.run([sys.executable, "-c", SHOW_OPENMP], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert result.stdout.strip() == expected, (flags, result.stderr)
+        assert theano_config_value(tmp_path, "openmp", THEANO_FLAGS=flags) == expected, flags
 
 
 @pytest.mark.parametrize("script, epochs, ntrain, floor", [("2_logistic_regression", 2, 12800, 0.8),

@@ -127,25 +127,25 @@ def find_uv():
 
 def uv_python(seen):
     """uv's own Python 3.11: installed by uv unless it has one already."""
-    say(f"no complete Python 3.11 here ({'; '.join(seen) or 'no python3.11 on PATH'}): getting one with uv")
+    found = "; ".join(seen) or "no python3.11 on PATH"
+    say(f"no complete Python 3.11 here ({found}): getting one with uv")
     uv = find_uv()
     # from /, without VIRTUAL_ENV: uv would otherwise find this repository's own .venv
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
     installed = subprocess.run([uv, "python", "install", "3.11"], capture_output=True, text=True, cwd="/", env=env)
     if installed.returncode != 0:
         reason = [line.strip() for line in installed.stderr.splitlines() if line.strip()]
-        found = "; ".join(seen) or "no python3.11 on PATH"
         raise Failure(
             f"Theano 1.0.5 needs Python 3.11, and this machine has none that is complete ({found}). "
             f"uv could not download one: {reason[-1] if reason else 'it failed'}\n"
             f"Either install Python 3.11 with its venv module and headers yourself and run "
             f"make PYTHON=/path/to/python3.11, or connect to the internet and run make again.")
-    found = subprocess.run([uv, "python", "find", "--python-preference", "only-managed", "3.11"],
-                           capture_output=True, text=True, cwd="/", env=env)
-    path = found.stdout.strip()
-    info = probe(path) if found.returncode == 0 and path else None
+    located = subprocess.run([uv, "python", "find", "--python-preference", "only-managed", "3.11"],
+                             capture_output=True, text=True, cwd="/", env=env)
+    path = located.stdout.strip()
+    info = probe(path) if located.returncode == 0 and path else None
     if info is None or missing(info):
-        raise Failure(f"uv installed Python 3.11 but it is not usable here ({path or found.stderr.strip()}).")
+        raise Failure(f"uv installed Python 3.11 but it is not usable here ({path or located.stderr.strip()}).")
     return info["executable"]
 
 
