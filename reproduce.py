@@ -1,16 +1,24 @@
-"""Reproduce the talk's table: train every model, add the k-NN baseline, write results/results.md.
+"""Reproduce the talk's table: train every model over one or more seeds, add the k-NN baseline,
+write results/results.md.
 
-    .venv/bin/python reproduce.py              # the slides' full schedules (about an hour on 2 cores)
-    .venv/bin/python reproduce.py --epochs 20  # a shorter schedule for every script
-    .venv/bin/python reproduce.py --quick      # minutes: 3 epochs on 25,600 training images
+    .venv/bin/python reproduce.py                     # the slides' full schedules, seed 42 (about an hour on 2 cores)
+    .venv/bin/python reproduce.py --seeds 1-5 --scripts 2_logistic_regression,3_net
+    .venv/bin/python reproduce.py --epochs 10 --seeds 1-3 --scripts 5_convolutional_net
+    .venv/bin/python reproduce.py --table             # rebuild results.md from the logs, no training
+    .venv/bin/python reproduce.py --quick             # minutes: 3 epochs on 25,600 images, into results/quick
 
-Each script runs as from the shell with --log and --save, so results/logs/ and results/models/ feed
-figures.py. Ctrl-C stops cleanly; the table is written only when every model has finished.
+Each script runs as from the shell with --seed, --log and --save: results/logs/SCRIPT-seedN.csv and
+results/models/SCRIPT-seedN.npz feed figures.py. The table is built from every log in results/logs,
+so runs made by different commands add up: for each script and each length of run, the test
+accuracy at that epoch of every log that long or longer (a run's first 10 epochs are a 10-epoch
+run), as mean, sample standard deviation and range over seeds. Each command is listed in
+results/runs.md. Ctrl-C stops cleanly; the table is rewritten only after every run has finished.
 """
 import argparse
 import datetime
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +34,7 @@ SLIDES = {  # script -> (model, the slide's test accuracy)
     "4_modern_net": ("'modern' net: rectifiers, dropout, RMSprop", "99.0 %"),
     "5_convolutional_net": ("convolutional net", "99.5 %"),
 }
+LINEAR = "1_linear_regression"
 
 
 def knn(trX, trY, teX, k=3, block=500):
@@ -45,9 +54,62 @@ def knn(trX, trY, teX, k=3, block=500):
     return labels
 
 
-def last_accuracy(log):
-    rows = Path(log).read_text().splitlines()[1:]
-    return float(rows[-1].split(",")[2]), len(rows)
+def seeds(text):
+    """'42', '1-5' or '1,2,7' -> a list of seeds."""
+    found = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match or (match[2] and int(match[2]) < int(match[1])):
+            raise argparse.ArgumentTypeError(f"{text!r}: give seeds as 42, 1-5 or 1,2,7")
+        found += range(int(match[1]), int(match[2] or match[1]) + 1)
+    return sorted(set(found))
+
+
+def read_log(path):
+    """Test accuracies of a --log file, epoch by epoch."""
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return data[:, 2]
+
+
+def seed_logs(logs, script):
+    """{seed: accuracies per epoch} of every SCRIPT-seedN.csv in logs."""
+    found = {}
+    for path in Path(logs).glob(f"{script}-seed*.csv"):
+        match = re.fullmatch(rf"{re.escape(script)}-seed(\d+)\.csv", path.name)
+        if match:
+            found[int(match[1])] = read_log(path)
+    return dict(sorted(found.items()))
+
+
+def spread(logs, script):
+    """[(epochs, seeds, accuracies)] for each length of run of script in logs, shortest first."""
+    runs = seed_logs(logs, script)
+    rows = []
+    for epochs in sorted({len(a) for a in runs.values()}):
+        chosen = [s for s, a in runs.items() if len(a) >= epochs]
+        rows.append((epochs, chosen, np.array([runs[s][epochs - 1] for s in chosen])))
+    return rows
+
+
+def percent(values):
+    """'98.80 %' for one value, '98.77 ± 0.05 %' (sample standard deviation) for several."""
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f} %"
+    return f"{100 * values.mean():.2f} ± {100 * values.std(ddof=1):.2f} %"
+
+
+def seed_list(chosen):
+    return ", ".join(map(str, chosen))
+
+
+def linear_w(logs):
+    """{seed: w} from the outputs of 1_linear_regression.py kept in logs."""
+    found = {}
+    for path in Path(logs).glob(f"{LINEAR}-seed*.txt"):
+        match = re.search(r"w = (\S+)", path.read_text())
+        if match:
+            found[int(re.search(r"seed(\d+)", path.name)[1])] = float(match[1])
+    return dict(sorted(found.items()))
 
 
 def cpu_name():
@@ -67,16 +129,59 @@ def machine():
     return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
 
 
+def table(results, ntrain, ntest, knn_accuracy):
+    """results.md: the spread over seeds of every script's logs, then the k-NN baseline and the runs."""
+    logs = results / "logs"
+    lines = [f"Test accuracy on {ntest:,} test images after training on {ntrain:,}; over several seeds, "
+             f"mean ± sample standard deviation and range. Built by `reproduce.py` from `{logs.name}/`; "
+             f"what was run is listed below.", "",
+             "| model | code | epochs | seeds | test accuracy here | range | slide |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
+    for script, (name, slide) in SLIDES.items():
+        for epochs, chosen, accuracies in spread(logs, script):
+            low_high = "-" if len(chosen) == 1 else \
+                f"{100 * accuracies.min():.2f} – {100 * accuracies.max():.2f} %"
+            lines.append(f"| {name} | `{script}.py` | {epochs} | {seed_list(chosen)} | {percent(accuracies)} "
+                         f"| {low_high} | {slide} |")
+    if knn_accuracy is not None:
+        lines.append(f"| k-nearest neighbours, k=3, raw pixels | `reproduce.py` | - | - | {100 * knn_accuracy:.2f} % "
+                     f"| - | about 95 % |")
+    ws = linear_w(logs)
+    if ws:
+        lines += ["", f"`{LINEAR}.py` (slide \"Simple Linear Regression\", y = 2x + noise): "
+                      + "; ".join(f"w = {w:.4f} (seed {s})" for s, w in ws.items()) + "."]
+    runs = results / "runs.md"
+    if runs.exists():
+        lines += ["", "What was run:", "", runs.read_text().strip()]
+    return "\n".join(lines) + "\n"
+
+
+def write(path, text):
+    part = path.with_name(f".{path.name}.part")
+    part.write_text(text)
+    os.replace(part, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, help="epochs for every script (default: each slide's 100)")
-    parser.add_argument("--quick", action="store_true", help="3 epochs on 25,600 training and 2,000 test images")
-    parser.add_argument("--results", default=str(ROOT / "results"), help="folder for logs, models and the table")
-    parser.add_argument("--scripts", default=",".join(SLIDES), help="comma-separated scripts to run")
+    parser.add_argument("--seeds", type=seeds, default=[42], help="seeds to run each script with: 42, 1-5 "
+                        "or 1,2,7 (default: 42, the scripts' own)")
+    parser.add_argument("--quick", action="store_true", help="3 epochs on 25,600 training and 2,000 test "
+                        "images, into results/quick unless --results is given")
+    parser.add_argument("--table", action="store_true", help="only rebuild results.md from the logs")
+    parser.add_argument("--results", help="folder for logs, models and the table (default: results/ "
+                        "beside this file)")
+    parser.add_argument("--scripts", default=",".join([LINEAR, *SLIDES]), help="comma-separated scripts to "
+                        "run (default: all of 1 to 5)")
     args = parser.parse_args()
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    results = Path(args.results)
+    scripts = args.scripts.split(",")
+    unknown = [s for s in scripts if s not in SLIDES and s != LINEAR]
+    if unknown:
+        parser.error(f"unknown script {unknown[0]!r}; choose from {', '.join([LINEAR, *SLIDES])}")
+    results = Path(args.results or ROOT / "results" / ("quick" if args.quick else ""))
     (results / "logs").mkdir(parents=True, exist_ok=True)
     (results / "models").mkdir(parents=True, exist_ok=True)
     extra = ["--epochs", str(args.epochs)] if args.epochs else []
@@ -84,45 +189,46 @@ def main():
     if args.quick:
         extra = ["--epochs", str(args.epochs or 3), "--ntrain", str(ntrain), "--ntest", str(ntest)]
 
-    rows = []
+    started = time.perf_counter()
     try:
-        for script in args.scripts.split(","):
-            log, model = results / "logs" / f"{script}.csv", results / "models" / f"{script}.npz"
-            print(f"== {script} {' '.join(extra)}", flush=True)
-            started = time.perf_counter()
-            done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), *extra,
-                                   "--log", str(log), "--save", str(model)])
-            if done.returncode != 0:
-                sys.exit(f"{script} stopped (exit {done.returncode}); no table written")
-            accuracy, epochs = last_accuracy(log)
-            rows.append((SLIDES[script][0], f"`{script}.py`", epochs, accuracy, SLIDES[script][1],
-                         time.perf_counter() - started))
+        for script in [] if args.table else scripts:
+            for seed in args.seeds:
+                name = f"{script}-seed{seed}"
+                print(f"== {script} --seed {seed} {' '.join(extra)}", flush=True)
+                if script == LINEAR:
+                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed),
+                                           *(["--epochs", str(args.epochs)] if args.epochs else [])],
+                                          stdout=subprocess.PIPE, text=True)
+                    print(done.stdout.splitlines()[-1] if done.stdout else "", flush=True)
+                    if done.returncode == 0:
+                        write(results / "logs" / f"{name}.txt", done.stdout)
+                else:
+                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), *extra,
+                                           "--log", str(results / "logs" / f"{name}.csv"),
+                                           "--save", str(results / "models" / f"{name}.npz")])
+                if done.returncode != 0:
+                    sys.exit(f"{script} --seed {seed} stopped (exit {done.returncode}); table not rewritten")
 
         print("== k-nearest neighbours (k=3, Euclidean, raw pixels)", flush=True)
         sys.path.insert(0, str(ROOT))
         from load import mnist
-        started = time.perf_counter()
         trX, teX, trY, teY = mnist(ntrain, ntest, onehot=False)
-        accuracy = np.mean(knn(trX, trY, teX) == teY)
-        rows.append(("k-nearest neighbours, k=3, raw pixels", "`reproduce.py`", "-", accuracy, "about 95 %",
-                     time.perf_counter() - started))
-        print(f"k-NN test accuracy {accuracy:.4f}")
+        knn_accuracy = np.mean(knn(trX, trY, teX) == teY)
+        print(f"k-NN test accuracy {knn_accuracy:.4f}")
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        print("interrupted; no table written", file=sys.stderr)
+        print("interrupted; table not rewritten", file=sys.stderr)
         sys.exit(130)
 
-    command = "reproduce.py " + " ".join(sys.argv[1:])
-    table = [f"Measured {datetime.date.today().isoformat()} on {machine()}, by `{command.strip()}`, "
-             f"training on {ntrain:,} images, testing on {ntest:,}.", "",
-             "| model | code | epochs | test accuracy here | slide | wall time |",
-             "| --- | --- | ---: | ---: | ---: | ---: |"]
-    for name, code, epochs, accuracy, slide, seconds in rows:
-        table.append(f"| {name} | {code} | {epochs} | {100 * accuracy:.2f} % | {slide} | {seconds / 60:.1f} min |")
-    (results / ".results.md.part").write_text("\n".join(table) + "\n")
-    os.replace(results / ".results.md.part", results / "results.md")
-    print("\n".join(table))
-    print(f"\nwritten to {results / 'results.md'}")
+    if not args.table:
+        command = " ".join(["reproduce.py", *sys.argv[1:]])
+        with open(results / "runs.md", "a") as runs:
+            runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
+                       f"{(time.perf_counter() - started) / 60:.1f} min\n")
+    text = table(results, ntrain, ntest, knn_accuracy)
+    write(results / "results.md", text)
+    print(text)
+    print(f"written to {results / 'results.md'}")
 
 
 if __name__ == "__main__":
