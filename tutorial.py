@@ -271,6 +271,7 @@ def import_script(name):
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as `import` does: its functions can find their module
     spec.loader.exec_module(module)
     return module
 
