@@ -1,5 +1,5 @@
 """Slide "Multiplication": a symbolic graph a * b compiled to a function; prints 2 and 9."""
-import tutorial  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's defaults: import it before theano
 import theano
 from theano import tensor as T
 
@@ -18,4 +18,4 @@ def main():
 
 
 if __name__ == "__main__":
-    tutorial.run(main)
+    plumbing.run(main)

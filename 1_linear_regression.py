@@ -1,5 +1,5 @@
 """Slide "Simple Linear Regression": fit y = w * x to y = 2x + noise by SGD; w ends near 2."""
-import tutorial  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's defaults: import it before theano
 import numpy as np
 import theano
 from theano import tensor as T
@@ -26,7 +26,7 @@ def main(epochs=100, seed=42):
 
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
 
-    progress = tutorial.Progress(steps=len(trX))
+    progress = plumbing.Progress(steps=len(trX), epochs=epochs)
     for i in range(epochs):
         for x_i, y_i in zip(trX, trY):
             progress.step(train(x_i, y_i))
@@ -36,4 +36,4 @@ def main(epochs=100, seed=42):
 
 
 if __name__ == "__main__":
-    tutorial.run(main)
+    plumbing.run(main)

@@ -1,5 +1,5 @@
 """Slide "A 'old' net": one sigmoid hidden layer of 625 units, SGD; the slide shows 98.4 %."""
-import tutorial  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's defaults: import it before theano
 import numpy as np
 import theano
 from theano import tensor as T
@@ -50,18 +50,18 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
     if graph:
-        return tutorial.show_graph(cost, train)
+        return plumbing.show_graph(cost, train)
 
-    progress = tutorial.Progress(steps=len(trX) // batch_size, log=log)
+    progress = plumbing.Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
             progress.step(train(trX[start:end], trY[start:end]))
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
         progress.epoch(i, accuracy)
     if save:
-        tutorial.save(save, w_h=w_h, w_o=w_o)
+        plumbing.save(save, w_h=w_h, w_o=w_o)
     return accuracy
 
 
 if __name__ == "__main__":
-    tutorial.run(main)
+    plumbing.run(main)

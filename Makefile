@@ -1,6 +1,6 @@
 # make run: set up .venv if needed, then run all six scripts on a short schedule.
 # make test: the same set-up, then the test suite.
-# Set-up (tools/bootstrap.py): Python 3.11 from PYTHON=..., else from PATH, else fetched by uv;
+# Set-up (plumbing/bootstrap.py): Python 3.11 from PYTHON=..., else from PATH, else fetched by uv;
 # then requirements.txt into .venv.
 PYTHON ?=
 BOOTSTRAP_PYTHON := $(or $(shell command -v python3),$(PYTHON),python3)
@@ -13,10 +13,10 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 .PHONY: run test check-fresh reproduce reproduce-quick figures bench clean
 
-$(VENV)/installed: requirements.txt tools/requirements-uv.txt tools/bootstrap.py
+$(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
 	  { echo "error: no python3 here: install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; exit 1; }
-	@$(BOOTSTRAP_PYTHON) tools/bootstrap.py --python '$(PYTHON)' --venv $(VENV)
+	@$(BOOTSTRAP_PYTHON) plumbing/bootstrap.py --python '$(PYTHON)' --venv $(VENV)
 	@touch $@
 
 run: $(VENV)/installed
@@ -31,23 +31,23 @@ test: $(VENV)/installed
 	$(PY) -m pytest -q tests
 
 check-fresh:  # make run and make test on a new Debian 13 root, as a newcomer (root; about 8 minutes)
-	bash tools/check_fresh.sh
+	bash plumbing/check_fresh.sh
 
 reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 cores; ARGS="--epochs 20"
-	$(PY) reproduce.py $(ARGS)
+	$(PY) -m plumbing.reproduce $(ARGS)
 
 reproduce-quick: $(VENV)/installed  # minutes
-	$(PY) reproduce.py --quick $(ARGS)
+	$(PY) -m plumbing.reproduce --quick $(ARGS)
 
 figures: $(VENV)/installed  # from what reproduce wrote into results/, and the moons' pictures
-	$(PY) figures.py $(ARGS)
-	$(PY) moons.py
+	$(PY) -m plumbing.figures $(ARGS)
+	$(PY) -m plumbing.moons
 
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
-	  -r requirements-bench.txt
-	$(PY) bench/bench.py $(ARGS)
+	  -r plumbing/bench/requirements.txt
+	$(PY) plumbing/bench/bench.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .uv .pytest_cache __pycache__ tests/__pycache__
+	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__

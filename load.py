@@ -136,7 +136,7 @@ def download(name, folder, urls=None, progress=None):
             return folder / (name + ".gz")
         except DataError as e:
             failures.append(f"  {e}")
-        except Exception as e:  # any failure of one mirror (HTTP, network, disk): try the next
+        except OSError as e:  # one mirror failed (requests' errors, HTTP or network, are OSErrors; so is a full disk): try the next
             failures.append(f"  {url}: {e}")
         finally:
             if os.path.exists(part):

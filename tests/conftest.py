@@ -7,11 +7,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tutorial import import_script  # noqa: E402,F401  (first: Theano's defaults before any theano import)
+import plumbing.defaults  # noqa: E402,F401  (first: Theano's defaults before any theano import)
+from plumbing import MNIST_LESSONS, SCRIPTS, as_input, import_script  # noqa: E402,F401
 
-SCRIPTS = ["0_multiply", "1_linear_regression", "2_logistic_regression", "3_net",
-           "4_modern_net", "5_convolutional_net"]
-LESSONS = SCRIPTS + ["moons"]  # every file that teaches: its helpers are the slides' own
+LESSONS = SCRIPTS + ["plumbing/moons"]  # every file that teaches: its helpers are the slides' own
 
 
 def mnist_dir():
@@ -27,11 +26,17 @@ def real_mnist_dir():
 
 
 def run_script(name, *args, env=None, timeout=600, **kwargs):
-    """Run a script as a subprocess from another folder, as a user would from the shell."""
+    """Run a script as a subprocess from another folder, as a user would from the shell; a tool of
+    plumbing/ ('plumbing/moons') with python -m, as the Makefile does."""
     full_env = dict(os.environ, **(env or {}))
     if "MNIST_DIR" not in (env or {}) and mnist_dir():
         full_env["MNIST_DIR"] = mnist_dir()
-    return subprocess.run([sys.executable, str(ROOT / f"{name}.py"), *map(str, args)],
+    if name.startswith("plumbing/"):
+        full_env["PYTHONPATH"] = str(ROOT)
+        command = ["-m", name.replace("/", ".")]
+    else:
+        command = [str(ROOT / f"{name}.py")]
+    return subprocess.run([sys.executable, *command, *map(str, args)],
                           capture_output=True, text=True, env=full_env, timeout=timeout,
                           cwd=kwargs.pop("cwd", "/"), **kwargs)
 

@@ -1,4 +1,4 @@
-"""tools/bootstrap.py, the set-up behind `make run` and `make test`: every way it can fail is one
+"""plumbing/bootstrap.py, the set-up behind `make run` and `make test`: every way it can fail is one
 message with the way out, and leaves no half-made .venv. (Its success path, fetching Python 3.11
 with uv on a machine without one, is `make check-fresh`.)"""
 import os
@@ -10,7 +10,7 @@ import time
 
 from conftest import ROOT
 
-BOOTSTRAP = ROOT / "tools" / "bootstrap.py"
+BOOTSTRAP = ROOT / "plumbing" / "bootstrap.py"
 
 
 def bootstrap(tmp_path, *args, path_programs=(), **env):
@@ -80,7 +80,7 @@ def test_no_python_311_and_no_network_says_both_ways_out(tmp_path):
 
 def test_a_virtual_environments_python_stands_for_the_one_it_was_made_from():
     """A venv is never made from another venv's interpreter (nor `make` remake .venv from its own)."""
-    sys.path.insert(0, str(ROOT / "tools"))
+    sys.path.insert(0, str(ROOT / "plumbing"))
     import bootstrap
     info = bootstrap.probe(sys.executable)  # the tests run in .venv
     assert sys.prefix != sys.base_prefix and info["version"].startswith("3.11.")

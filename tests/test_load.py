@@ -159,18 +159,21 @@ def test_data_folder_order(tmp_path, monkeypatch):
 # --- downloading from a real server on 127.0.0.1 ------------------------------------------------
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """/good/ serves the real files, /missing/ 404s, /wrong/ serves other bytes, /drop/ hangs up midway."""
+    """/good/ serves the real files (gzipped here from whatever form the data folder holds them in),
+    /missing/ 404s, /wrong/ serves other bytes, /drop/ hangs up midway."""
     source = None
+    served = {}
 
     def do_GET(self):
         route, name = self.path.strip("/").split("/", 1)
-        path = self.source / name
-        if route == "missing" or not path.exists():
+        found = load.find(self.source, name[:-len(".gz")]) if name.endswith(".gz") else None
+        if route == "missing" or found is None:
             self.send_error(404)
             return
-        data = path.read_bytes()
-        if route == "wrong":
-            data = gzip.compress(gzip.decompress(data)[:-1] + b"\x00")
+        if name not in self.served:
+            self.served[name] = load.read_bytes(found)
+        raw = self.served[name]
+        data = gzip.compress(raw[:-1] + b"\x00" if route == "wrong" else raw, compresslevel=1)
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -182,8 +185,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server(real_mnist_dir):
-    if load.find(real_mnist_dir, load.TEST_LABELS).suffix != ".gz":
-        pytest.skip("the server serves the .gz files")
     Handler.source = real_mnist_dir
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -191,6 +192,26 @@ def server(real_mnist_dir):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
+
+
+def test_the_server_serves_an_unzipped_data_folder_too(server, real_mnist_dir, tmp_path):
+    # what the original download script leaves: the idx files without .gz
+    unzipped = tmp_path / "unzipped"
+    unzipped.mkdir()
+    (unzipped / load.TEST_LABELS).write_bytes(load.read_bytes(load.find(real_mnist_dir, load.TEST_LABELS)))
+    Handler.source, Handler.served = unzipped, {}
+    try:
+        path = load.download(load.TEST_LABELS, tmp_path, [server + "good/"], progress=False)
+    finally:
+        Handler.source, Handler.served = real_mnist_dir, {}
+    assert hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest() == load.SHA256[load.TEST_LABELS]
+
+
+def test_a_programming_error_is_not_reported_as_a_bad_mirror(server, tmp_path):
+    # progress must be True, False or a tqdm-like bar: a caller's mistake, not the mirror's
+    with pytest.raises(AttributeError):
+        load.download(load.TEST_LABELS, tmp_path, [server + "good/"], progress="yes")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_download_verifies_and_moves_into_place(server, tmp_path):
@@ -218,7 +239,7 @@ def test_bad_server_leaves_nothing_behind(server, tmp_path, route, reason):
 def test_wrong_bytes_name_expected_and_actual_hash(server, tmp_path):
     with pytest.raises(DataError) as error:
         load.download(load.TEST_LABELS, tmp_path, [server + "wrong/"], progress=False)
-    served = gzip.decompress(load.find(Handler.source, load.TEST_LABELS).read_bytes())[:-1] + b"\x00"
+    served = load.read_bytes(load.find(Handler.source, load.TEST_LABELS))[:-1] + b"\x00"
     actual = hashlib.sha256(served).hexdigest()
     assert load.SHA256[load.TEST_LABELS] in str(error.value) and actual in str(error.value)
 

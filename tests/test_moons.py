@@ -1,8 +1,13 @@
-"""moons.py: what its pictures claim, measured on the training runs themselves."""
+"""plumbing/moons.py: what the README says of its pictures, measured on the training runs themselves."""
+import os
+import pty
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
-from conftest import run_script
-from tutorial import import_script
+from conftest import ROOT, import_script, run_script
 
 PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
 
@@ -10,7 +15,7 @@ PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
-    results = import_script("moons").main(steps=20000, seed=42, out=str(out))
+    results = import_script("plumbing/moons").main(steps=20000, seed=42, out=str(out))
     return results, out
 
 
@@ -19,9 +24,34 @@ def test_rmsprop_reaches_a_lower_cost_than_sgd(moons_run):
     assert results["rectifiers, RMSprop"]["cost"][-1] < results["rectifiers, SGD"]["cost"][-1]
 
 
-def test_rectifiers_end_no_higher_than_sigmoids(moons_run):
+def test_rectifiers_end_lower_than_sigmoids(moons_run):
     results, _ = moons_run
-    assert results["rectifiers, SGD"]["cost"][-1] <= results["sigmoids, SGD"]["cost"][-1]
+    assert results["rectifiers, SGD"]["cost"][-1] < 0.5 * results["sigmoids, SGD"]["cost"][-1]
+
+
+def line_fit(labels_on_grid):
+    """How much of a boundary drawn on the grid the best straight line reproduces (1.0: a line)."""
+    from sklearn.linear_model import LogisticRegression
+    from plumbing.figures import moons_grid
+    points = moons_grid()[:, :2]
+    if len(np.unique(labels_on_grid)) == 1:
+        return 1.0
+    return LogisticRegression(C=1e4, max_iter=5000).fit(points, labels_on_grid).score(points, labels_on_grid)
+
+
+def test_the_sigmoid_net_stays_a_straight_line_and_the_rectifier_net_bends(moons_run):
+    results, _ = moons_run
+    assert line_fit(results["sigmoids, SGD"]["frames"][20000]) > 0.995
+    assert line_fit(results["rectifiers, SGD"]["frames"][1000]) > 0.995  # straight for thousands of steps
+    assert line_fit(results["rectifiers, SGD"]["frames"][20000]) < 0.95
+    assert results["sigmoids, SGD"]["accuracy"] <= results["logistic regression"] + 0.02  # no better than a line
+
+
+def test_sgd_is_ahead_of_rmsprop_for_a_while(moons_run):
+    results, _ = moons_run  # the README: between about 4,000 and 7,000 steps SGD's cost is the lower one
+    sgd, rmsprop = results["rectifiers, SGD"]["cost"], results["rectifiers, RMSprop"]["cost"]
+    ahead = np.flatnonzero(sgd < rmsprop) + 1
+    assert ahead.size and 3000 <= ahead.min() <= 5000 and 6000 <= ahead.max() <= 8000
 
 
 def test_the_trained_nets_bend_around_the_moons(moons_run):
@@ -41,8 +71,29 @@ def test_every_picture_is_written(moons_run):
 
 
 def test_same_seed_same_costs_from_the_shell(tmp_path):
-    first = run_script("moons", "--steps", 300, "--out", tmp_path / "a")
-    second = run_script("moons", "--steps", 300, "--out", tmp_path / "b")
+    first = run_script("plumbing/moons", "--steps", 300, "--out", tmp_path / "a")
+    second = run_script("plumbing/moons", "--steps", 300, "--out", tmp_path / "b")
     assert first.returncode == 0, first.stderr
     assert first.stdout.replace(str(tmp_path / "a"), "") == second.stdout.replace(str(tmp_path / "b"), "")
-    assert "cost" in first.stdout and "--steps" in run_script("moons", "-h").stdout
+    assert "cost" in first.stdout and "--steps" in run_script("plumbing/moons", "-h").stdout
+
+
+def test_no_progress_bar_is_left_behind_on_a_terminal(tmp_path):
+    main, child = pty.openpty()  # stdout and stderr a terminal: the bar is drawn
+    proc = subprocess.Popen([sys.executable, "-m", "plumbing.moons", "--steps", "300", "--out", str(tmp_path)],
+                            stdout=child, stderr=child, cwd=ROOT)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert proc.wait(timeout=300) == 0, output.decode(errors="replace")
+    summaries = [line for line in output.decode().splitlines() if "training accuracy" in line]
+    assert len(summaries) == 4
+    for line in summaries:  # what the terminal shows on that line: nothing of a bar before it
+        assert line.split("\r")[-1].startswith(("rectifiers", "sigmoids", "logistic")), repr(line)

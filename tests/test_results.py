@@ -1,5 +1,7 @@
-"""--log, --save and --graph, a saved model evaluated again, the figures, k-NN and reproduce.py."""
+"""--log, --save and --graph; saved models evaluated again; the figures checked against NumPy; k-NN;
+reproduce.py's table checked against logs of known accuracies."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -7,13 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-import reproduce
-from conftest import ROOT, epoch_lines, mnist_dir, run_script
-from figures import saved_predict
+from conftest import MNIST_LESSONS, ROOT, as_input, epoch_lines, import_script, mnist_dir, run_script
 from load import mnist
+from plumbing import figures, reproduce
 
-SCRIPTS = ["2_logistic_regression", "3_net", "4_modern_net", "5_convolutional_net"]
+SCRIPTS = list(MNIST_LESSONS)
 PNG = b"\x89PNG\r\n\x1a\n"
+NTEST = 300
 
 
 @pytest.fixture(scope="module")
@@ -22,61 +24,196 @@ def tiny_results(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     printed = {}
     for script in SCRIPTS:
-        done = run_script(script, "--epochs", 2, "--ntrain", 256, "--ntest", 300,
-                          "--log", results / "logs" / f"{script}.csv",
-                          "--save", results / "models" / f"{script}.npz")
+        done = run_script(script, "--epochs", 2, "--ntrain", 1280, "--ntest", NTEST,
+                          "--log", results / "logs" / f"{script}-seed42.csv",
+                          "--save", results / "models" / f"{script}-seed42.npz")
         assert done.returncode == 0, done.stderr
         printed[script] = done.stdout
     return results, printed
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
-def test_log_holds_what_was_printed(tiny_results, script):
-    results, printed = tiny_results
-    lines = (results / "logs" / f"{script}.csv").read_text().splitlines()
-    assert lines[0] == "epoch,cost,accuracy,seconds" and len(lines) == 3
-    logged = [(float(cost), float(acc)) for _, cost, acc, _ in (line.split(",") for line in lines[1:])]
-    shown = epoch_lines(printed[script])
-    assert [round(c, 4) for c, _ in logged] == [c for c, _ in shown]
-    assert [round(a, 4) for _, a in logged] == [a for _, a in shown]
+@pytest.fixture(scope="module")
+def test_set(real_mnist_dir):
+    trX, teX, trY, teY = mnist(ntrain=1, ntest=NTEST, onehot=False, data_dir=real_mnist_dir)
+    return teX, teY
+
+
+def model_path(results, script):
+    return results / "models" / f"{script}-seed42.npz"
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_a_saved_model_predicts_as_before_saving(tiny_results, script, real_mnist_dir):
+def test_log_and_saved_model_agree_with_an_evaluation_of_their_own(tiny_results, test_set, script):
     results, printed = tiny_results
-    saved = np.load(results / "models" / f"{script}.npz", allow_pickle=False)
+    teX, teY = test_set
+    lines = (results / "logs" / f"{script}-seed42.csv").read_text().splitlines()
+    assert lines[0] == "epoch,cost,accuracy,seconds"
+    rows = np.array([line.split(",") for line in lines[1:]], dtype=float)
+    assert list(rows[:, 0]) == [1, 2] and np.all(rows[:, 3] > 0) and np.all(np.isfinite(rows[:, 1]))
+    assert [round(c, 4) for c in rows[:, 1]] == [c for c, _ in epoch_lines(printed[script])]
+    saved = np.load(model_path(results, script), allow_pickle=False)
     assert all(saved[name].dtype == np.float32 for name in saved.files)
-    trX, teX, trY, teY = mnist(ntrain=1, ntest=300, onehot=False, data_dir=real_mnist_dir)
-    X = teX.reshape(-1, 1, 28, 28) if script.startswith("5") else teX
-    predicted = saved_predict(script, results / "models" / f"{script}.npz")(X)
-    logged = float((results / "logs" / f"{script}.csv").read_text().splitlines()[-1].split(",")[2])
-    assert np.mean(predicted == teY) == logged
+    # the saved weights, run through a function compiled apart from training, score what was logged
+    predicted = figures.saved_predict(script, model_path(results, script))(as_input(script, teX))
+    assert np.mean(predicted == teY) == rows[-1, 2]
     assert list(results.glob("**/.*part")) == []  # nothing half-written left behind
+
+
+def png_pixels(path):
+    import matplotlib.image
+    assert path.read_bytes()[:8] == PNG
+    return matplotlib.image.imread(str(path))
 
 
 def test_figures_from_tiny_saved_models(tiny_results, tmp_path):
     results, _ = tiny_results
-    done = subprocess.run([sys.executable, str(ROOT / "figures.py"), "--results", str(results),
-                           "--out", str(tmp_path), "--ntest", "300"], capture_output=True, text=True,
-                          env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
+    done = subprocess.run([sys.executable, "-m", "plumbing.figures", "--results", str(results),
+                           "--out", str(tmp_path), "--ntest", str(NTEST)], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
     expected = {"logistic_templates.png", "first_layer_3_net.png", "first_layer_4_modern_net.png",
-                "conv_filters.png", "accuracy.png", "misclassified.png"}
+                "conv_filters.png", "accuracy.png", "misclassified.png", "readout.png", "noise.png",
+                "conv_maps.png"}
     assert {p.name for p in tmp_path.iterdir()} == expected
     for name in expected:
-        assert (tmp_path / name).read_bytes()[:8] == PNG
-    assert done.stdout.count("evaluated again") == 4
+        pixels = png_pixels(tmp_path / name)
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 100 and pixels.std() > 0.05, name  # drawn on
+    for script in SCRIPTS:  # each model evaluated again gets the accuracy its log holds
+        logged = float((results / "logs" / f"{script}-seed42.csv").read_text().splitlines()[-1].split(",")[2])
+        assert f"{script}: test accuracy {logged:.4f} (saved model, evaluated again)" in done.stdout
 
 
-def test_graph_shows_the_graph_before_and_after_compiling(tmp_path):
-    done = run_script("5_convolutional_net", "--graph", "--ntrain", 128, "--ntest", 10, cwd=tmp_path)
+def test_a_model_missing_a_weight_is_one_clear_error(tiny_results, tmp_path):
+    results, _ = tiny_results
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "models").mkdir()
+    script = "3_net"
+    shutil.copy(results / "logs" / f"{script}-seed42.csv", tmp_path / "logs")
+    saved = np.load(model_path(results, script), allow_pickle=False)
+    np.savez(tmp_path / "models" / f"{script}-seed42.npz", w_h=saved["w_h"])  # no w_o
+    done = subprocess.run([sys.executable, "-m", "plumbing.figures", "--results", str(tmp_path),
+                           "--out", str(tmp_path / "out"), "--ntest", "50"], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
+    assert done.returncode == 1
+    assert "holds no 'w_o'" in done.stderr and "Traceback" not in done.stderr
+
+
+# NumPy versions of the models: an implementation apart from Theano's to check the pictures' numbers
+
+def np_softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def np_py_x(script, weights, X):
+    X = X.astype(np.float64)
+    if script == "2_logistic_regression":
+        return np_softmax(X @ weights["w"])
+    if script == "3_net":
+        return np_softmax(1 / (1 + np.exp(-(X @ weights["w_h"]))) @ weights["w_o"])
+    if script == "4_modern_net":
+        return np_softmax(np.maximum(np.maximum(X @ weights["w_h"], 0) @ weights["w_h2"], 0) @ weights["w_o"])
+    return None
+
+
+def test_readout_shows_each_models_probabilities(tiny_results, test_set):
+    results, _ = tiny_results
+    teX, teY = test_set
+    models = {script: model_path(results, script) for script in SCRIPTS}
+    digits, probabilities = figures.readout(models, teX, teY)
+    assert digits[:3] == [0, 1, 2] and len(set(digits)) == len(digits)
+    for script, p in probabilities.items():
+        assert p.shape == (len(digits), 10)
+        np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-5)
+        predicted = figures.saved_predict(script, models[script])(as_input(script, teX))
+        assert list(p.argmax(axis=1)) == list(predicted[digits])
+        wrong = np.flatnonzero(predicted != teY)
+        if len(wrong):  # among the digits shown: the first one this model gets wrong
+            assert wrong[0] in digits
+        reference = np_py_x(script, np.load(models[script]), teX[digits])
+        if reference is not None:
+            np.testing.assert_allclose(p, reference, atol=2e-5)
+
+
+def test_noise_is_the_modern_nets_input_dropout(test_set):
+    import ast
+    teX, _ = test_set
+    main = next(node for node in ast.parse((ROOT / "4_modern_net.py").read_text()).body
+                if isinstance(node, ast.FunctionDef) and node.name == "main")
+    training_noise = [call.args[-2].value for call in ast.walk(main) if isinstance(call, ast.Call)
+                      and getattr(call.func, "id", "") == "model" and call.args[-2].value > 0]
+    assert training_noise == [figures.P_DROP_INPUT]  # the p the picture says is the one main() trains with
+    clean, noisy = figures.noisy_digits(teX, list(range(20)), draws=3)
+    assert noisy.shape == (3, 20, 784)
+    kept = noisy != 0
+    np.testing.assert_allclose(noisy[kept], np.broadcast_to(clean / (1 - figures.P_DROP_INPUT), noisy.shape)[kept],
+                               rtol=1e-6)
+    inked = np.broadcast_to(clean > 0, noisy.shape)
+    dropped = np.mean(~kept[inked])
+    assert abs(dropped - figures.P_DROP_INPUT) < 0.03, dropped  # about 3,000 inked pixels: sd about 0.007
+    assert not np.array_equal(noisy[0], noisy[1])
+
+
+def np_full_conv_rectify_pool(image, w):
+    """Block 1 of the convnet in NumPy: a 'full' convolution (flipped filters, as conv2d), rectify,
+    then 2x2 max-pooling that keeps the odd edge."""
+    filters = w[:, 0, ::-1, ::-1].astype(np.float64)
+    k = filters.shape[1]
+    padded = np.pad(image.astype(np.float64), k - 1)
+    size = padded.shape[0] - k + 1  # 30
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k))  # (30, 30, 3, 3)
+    maps = np.maximum(np.einsum("ijab,fab->fij", windows, filters), 0)
+    pooled = np.full((len(filters), (size + 1) // 2, (size + 1) // 2), -np.inf)
+    for di in (0, 1):
+        for dj in (0, 1):
+            part = maps[:, di::2, dj::2]
+            pooled[:, :part.shape[1], :part.shape[2]] = np.maximum(pooled[:, :part.shape[1], :part.shape[2]], part)
+    return pooled
+
+
+def test_conv_maps_are_the_convnets_blocks(tiny_results, test_set):
+    results, _ = tiny_results
+    teX, _ = test_set
+    path = model_path(results, "5_convolutional_net")
+    maps = figures.conv_maps(path, teX[0])
+    assert [m.shape for m in maps] == [(32, 15, 15), (64, 7, 7), (128, 3, 3)]
+    assert all((m >= 0).all() for m in maps)  # rectified
+    w = np.load(path)["w"]
+    np.testing.assert_allclose(maps[0], np_full_conv_rectify_pool(teX[0].reshape(28, 28), w), atol=1e-5)
+
+
+def test_accuracy_chart_bands_span_the_seeds(tmp_path):
+    logs = tmp_path / "logs"
+    write_log(logs / "3_net-seed1.csv", [0.90, 0.92, 0.93])
+    write_log(logs / "3_net-seed2.csv", [0.88, 0.95])
+    write_log(logs / "3_net-seed42.csv", [0.91, 0.94, 0.96, 0.97])
+    bands = figures.accuracy_chart(logs, tmp_path / "accuracy.png")
+    epochs, low, high = bands["3_net"]
+    assert list(epochs) == [1, 2, 3]  # epoch 4: one seed, no band
+    np.testing.assert_allclose(low, [0.88, 0.92, 0.93])
+    np.testing.assert_allclose(high, [0.91, 0.95, 0.96])
+    assert png_pixels(tmp_path / "accuracy.png").std() > 0.05
+
+
+@pytest.mark.parametrize("how", ["shell", "python"])
+def test_graph_shows_the_graph_before_and_after_compiling(tmp_path, how):
+    if how == "shell":
+        done = run_script("5_convolutional_net", "--graph", "--ntrain", 128, "--ntest", 10, cwd=tmp_path)
+    else:  # main(graph=True) from a user's program: the picture is still named after the script
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); import plumbing.defaults;"
+                "from plumbing import import_script;"
+                "import_script('5_convolutional_net').main(graph=True, ntrain=128, ntest=10)")
+        done = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, cwd=tmp_path,
+                              env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
     before, after = done.stdout.split("after Theano's optimisations")
     assert "AbstractConv2d" in before and "CorrMM" not in before
     assert "CorrMM" in after and "NonOverlappingMaxPoolGrad" in after
     assert "epoch" not in done.stdout  # --graph shows, it does not train
+    assert "5_convolutional_net_graph.png" in done.stdout
     if shutil.which("dot"):  # graphviz: .ci/run installs it
-        assert (tmp_path / "5_convolutional_net_graph.png").read_bytes()[:8] == PNG
+        assert [p.name for p in tmp_path.iterdir()] == ["5_convolutional_net_graph.png"]
+        assert png_pixels(tmp_path / "5_convolutional_net_graph.png").std() > 0.05
     else:
         assert "no picture" in done.stdout
 
@@ -92,13 +229,60 @@ def test_knn_blocks_agree_with_brute_force_and_it_learns(real_mnist_dir):
     assert np.mean(blocked == teY) > 0.88
 
 
-def test_reproduce_quick_writes_the_table(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "reproduce.py"), "--quick", "--epochs", "1",
-                           "--scripts", "2_logistic_regression", "--results", str(tmp_path)],
-                          capture_output=True, text=True, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
+# --- reproduce.py's table --------------------------------------------------------------------------
+
+def write_log(path, accuracies):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("epoch,cost,accuracy,seconds\n"
+                    + "".join(f"{i + 1},0.5,{a},1.0\n" for i, a in enumerate(accuracies)))
+
+
+def table_row(table, script, epochs):
+    """The cells of the table's row for script's runs of that many epochs."""
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[1] == f"`{script}.py`" and cells[2] == str(epochs):
+            return cells
+    raise AssertionError(f"no row for {script}, {epochs} epochs in\n{table}")
+
+
+def test_table_gives_mean_spread_and_range_over_seeds(tmp_path):
+    logs = tmp_path / "logs"
+    write_log(logs / "4_modern_net-seed1.csv", [0.95, 0.98])
+    write_log(logs / "4_modern_net-seed2.csv", [0.96, 0.99])
+    write_log(logs / "4_modern_net-seed3.csv", [0.97, 1.00])
+    write_log(logs / "4_modern_net-seed42.csv", [0.94, 0.975, 0.99, 0.991])  # its first two epochs count too
+    write_log(logs / "4_modern_net-seed7.csv.bak", [0.1])  # not a log
+    (logs / "1_linear_regression-seed42.txt").write_text("epoch 100  cost 0.1000     0.0s\nw = 2.0031\n")
+    (tmp_path / "runs.md").write_text("- a run\n")
+    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--table", "--quick", "--results",
+                           str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
     table = (tmp_path / "results.md").read_text()
-    assert "| logistic regression | `2_logistic_regression.py` | 1 |" in table and "92.5 %" in table
-    assert "k-nearest neighbours" in table and "25,600 images" in table
-    accuracy = float(table.split("| logistic regression |")[1].split("|")[3].strip(" %"))
-    assert 80 < accuracy < 95
+    two = table_row(table, "4_modern_net", 2)
+    at_two = np.array([0.98, 0.99, 1.00, 0.975])
+    assert two[3] == "1, 2, 3, 42"
+    assert two[4] == f"{100 * at_two.mean():.2f} ± {100 * np.std(at_two, ddof=1):.2f} %" == "98.62 ± 1.11 %"
+    assert two[5] == "97.50 – 100.00 %"
+    four = table_row(table, "4_modern_net", 4)
+    assert four[3] == "42" and four[4] == "99.10 %" and four[5] == "-"
+    assert "w = 2.0031 (seed 42)" in table and "- a run" in table
+    assert not list(tmp_path.glob("**/.*part"))
+
+
+def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--quick", "--epochs", "1", "--seeds", "1-2",
+                           "--scripts", "1_linear_regression,2_logistic_regression", "--results", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "results.md").read_text()
+    logged = [float((tmp_path / "logs" / f"2_logistic_regression-seed{s}.csv").read_text().split(",")[-2])
+              for s in (1, 2)]
+    row = table_row(table, "2_logistic_regression", 1)
+    assert row[3] == "1, 2" and row[4] == f"{100 * np.mean(logged):.2f} ± {100 * np.std(logged, ddof=1):.2f} %"
+    assert 0.75 < min(logged) and logged[0] != logged[1]  # two seeds, two runs
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "2_logistic_regression-seed1.npz", "2_logistic_regression-seed2.npz"]
+    assert len(re.findall(r"w = \d\.\d{4} \(seed [12]\)", table)) == 2
+    assert "--seeds 1-2" in (tmp_path / "runs.md").read_text()

@@ -1,4 +1,4 @@
-"""The ops speedups.py swaps in give the stock ops' results, bit for bit, outputs and gradients."""
+"""The ops plumbing/speedups.py swaps in give the stock ops' results, bit for bit, outputs and gradients."""
 import numpy as np
 import pytest
 import theano
@@ -6,7 +6,7 @@ from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams, mrg_uniform
 from theano.tensor.signal.pool import MaxPoolGrad, Pool, pool_2d
 
-import speedups
+from plumbing import speedups
 from conftest import import_script
 
 STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg")

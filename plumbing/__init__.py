@@ -1,9 +1,9 @@
-"""Plumbing shared by the tutorial scripts: Theano's defaults, the command line, progress.
+"""Plumbing shared by the lessons: the list of scripts, the command line, progress, saving.
 
-Import it before `theano`. It checks the interpreter and sets defaults in THEANO_FLAGS
-(floatX=float32, PyPI's OpenBLAS or another BLAS this machine has, OpenMP, allow_gc=False) and
-how idle threads wait; a key or variable you set yourself, in THEANO_FLAGS, ~/.theanorc or the
-environment, keeps your value. Then it imports speedups.py.
+Not a lesson: the slides' code is in the numbered scripts at the top of the repository. Each script
+starts with `import plumbing.defaults` (Theano's defaults, before `import theano`) and ends with
+`plumbing.run(main)`. This module itself imports neither Theano nor anything that sets a thread
+variable, so tools (bench, reproduce) may import it for the list of scripts.
 """
 import sys
 
@@ -12,127 +12,107 @@ if sys.version_info[:2] != (3, 11):
              f"this is Python {sys.version.split()[0]}. See README.md.")
 
 import argparse
-import configparser
+import importlib.util
 import inspect
 import os
+import platform
 import signal
 import subprocess
 import tempfile
 import time
+import weakref
+from collections import namedtuple
+from pathlib import Path
 
 import numpy as np
-
-from load import DataError
 
 if tuple(int(v) for v in np.__version__.split(".")[:2]) >= (1, 24):
     sys.exit(f"Theano 1.0.5 needs numpy < 1.24 (this is numpy {np.__version__}); "
              f"install the pinned versions: pip install -r requirements.txt")
 
+ROOT = Path(__file__).resolve().parent.parent  # the lessons' folder
+if str(ROOT) not in sys.path:  # load.py, and the scripts, for tools run as python -m plumbing.X
+    sys.path.insert(0, str(ROOT))
 
-# The BLAS routines (and OpenBLAS's thread calls) that Theano's C code makes; PyPI's OpenBLAS
-# exports them with a scipy_ prefix, so each is renamed by a compiler define.
-BLAS_SYMBOLS = ["sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_",
-                "saxpy_", "daxpy_", "sscal_", "dscal_", "scopy_", "dcopy_",
-                "openblas_set_num_threads", "openblas_get_num_threads", "goto_set_num_threads"]
+from load import DataError  # noqa: E402
 
 
-def pypi_openblas():
-    """(ldflags, cxxflags) for the scipy-openblas32 wheel of requirements.txt, or None where it
-    is not installed or its library does not load on this machine."""
-    import ctypes
-    import importlib.util
-    spec = importlib.util.find_spec("scipy_openblas32")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    lib_dir = os.path.join(spec.submodule_search_locations[0], "lib")
+# --- the lessons --------------------------------------------------------------------------------
+
+SCRIPTS = ["0_multiply", "1_linear_regression", "2_logistic_regression", "3_net", "4_modern_net",
+           "5_convolutional_net"]
+Lesson = namedtuple("Lesson", "model slide image")
+MNIST_LESSONS = {  # the scripts that learn MNIST: the slide's model, its test accuracy, one input's shape
+    "2_logistic_regression": Lesson("logistic regression", "92.5 %", (784,)),
+    "3_net": Lesson("'old' net: sigmoid hidden layer, SGD", "98.4 %", (784,)),
+    "4_modern_net": Lesson("'modern' net: rectifiers, dropout, RMSprop", "99.0 %", (784,)),
+    "5_convolutional_net": Lesson("convolutional net", "99.5 %", (1, 28, 28)),  # (channels, rows, columns)
+}
+
+
+def as_input(script, images):
+    """MNIST images (n, 784) shaped as the script's model takes them: (n, 784) or (n, 1, 28, 28)."""
+    return images.reshape(-1, *MNIST_LESSONS[script].image)
+
+
+def import_script(name):
+    """Import a script by its path from the lessons' folder less .py ('3_net', 'plumbing/moons') as a
+    module, the one way the tools and tests do it (a name that starts with a digit cannot be
+    imported by `import`): builds and trains nothing."""
+    spec = importlib.util.spec_from_file_location(Path(name).name, ROOT / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as `import` does: its functions can find their module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- the machine ----------------------------------------------------------------------------------
+
+def cpu_name():
+    """The CPU's model name with its family and model numbers (x86 Linux): a generic name such
+    as 'AMD EPYC' covers several CPUs."""
     try:
-        ctypes.CDLL(os.path.join(lib_dir, "libscipy_openblas.so")).scipy_sgemm_
-    except (OSError, AttributeError):
-        return None
-    # Theano adds -Wl,-rpath for each -L folder itself
-    return f"-L{lib_dir} -lscipy_openblas", " ".join(f"-D{name}=scipy_{name}" for name in BLAS_SYMBOLS)
+        with open("/proc/cpuinfo") as f:
+            fields = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    name = fields.get("model name", platform.processor() or platform.machine())
+    return f"{name} (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else name
 
 
-def system_openblas():
-    """'-lopenblas' when the linker finds a system OpenBLAS (e.g. Debian's libopenblas-dev), else None."""
+def system_openblas_found():
+    """Whether the linker finds a system OpenBLAS (e.g. Debian's libopenblas-dev)."""
     try:
         found = subprocess.run(["g++", "-print-file-name=libopenblas.so"],
                                capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return None
-    return "-lopenblas" if os.path.isabs(found) else None
-
-
-def blas_flags(user):
-    """(blas.ldflags, extra gcc.cxxflags): the user's choice, else PyPI's OpenBLAS, else the
-    system's, else '' (Theano calls BLAS through NumPy)."""
-    if "blas.ldflags" in user:
-        return user["blas.ldflags"], ""
-    return pypi_openblas() or (system_openblas() or "", "")
-
-
-def user_theano_settings():
-    """What the user set in a Theano config file or THEANO_FLAGS (which wins), keys lower case."""
-    settings = {}
-    files = [os.path.expanduser(f) for f in os.environ.get("THEANORC", "~/.theanorc").split(os.pathsep)]
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(files)
-    except configparser.Error:
-        pass  # Theano itself will report a broken config file
-    for section in parser.sections():
-        for option, value in parser.items(section):
-            settings[option.lower() if section == "global" else f"{section}.{option}".lower()] = value
-    for pair in os.environ.get("THEANO_FLAGS", "").split(","):
-        if "=" in pair:
-            key, value = pair.split("=", 1)
-            settings[key.strip().lower()] = value
-    return settings
-
-
-def theano_defaults(ldflags):
-    """The flags this project sets unless the user set them (README: "Theano's configuration")."""
-    return {
-        "floatX": "float32",  # the talk assumes it
-        "blas.ldflags": ldflags,  # Theano's own detection crashes on numpy 1.23
-        # pooling, CorrMM and large elementwise ops on every core; not with NumPy's BLAS, which
-        # CorrMM would then call from OpenMP threads without the GIL (a crash)
-        "openmp": str(bool(ldflags)),
-        "allow_gc": "False",  # keep intermediate buffers between calls instead of reallocating
-    }
-
-
-def configure_theano():
-    # Threads: Theano's OpenMP loops and OpenBLAS's threads both use every core, one after the
-    # other, so neither may spin waiting for work once its part is done, or it takes the core from
-    # the other (README, "Theano's configuration"). Both are read when the libraries load, so
-    # before blas_flags() tries OpenBLAS; yours win.
-    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # OpenMP threads sleep after each loop
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # OpenBLAS's after 2**4 cycles, not 2**28
-    user = user_theano_settings()
-    ldflags, cxxflags = blas_flags(user)
-    ours = {k: v for k, v in theano_defaults(ldflags).items() if k.lower() not in user}
-    flags = ",".join(f"{k}={v}" for k, v in ours.items())
-    user_flags = os.environ.get("THEANO_FLAGS", "")
-    if cxxflags:  # after the user's flags, keeping any gcc.cxxflags of theirs
-        user_flags += f",gcc.cxxflags={cxxflags} {user.get('gcc.cxxflags', '')}".rstrip()
-    os.environ["THEANO_FLAGS"] = ",".join(part for part in (flags, user_flags.strip(",")) if part)
-
-
-if "theano" not in sys.modules:
-    configure_theano()
-
-import speedups  # noqa: E402,F401  (imports theano with the flags above; registers faster ops)
+        return False
+    return os.path.isabs(found)
 
 
 # --- the command line -------------------------------------------------------------------------
 
-def positive_int(text):
+MRG_SEEDS = 2147462579  # Theano's MRG_RandomStreams takes seeds 1 to this less one
+
+
+def seed_int(text):
+    """A seed NumPy takes: 0 to 2**32 - 1."""
+    value = whole_number(text)
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {2 ** 32 - 1}, got {value}")
+    return value
+
+
+def whole_number(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text):
+    value = whole_number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -143,7 +123,7 @@ FLAGS = {  # main() keyword -> (type, help)
     "batch_size": (positive_int, "examples per training step"),
     "ntrain": (positive_int, "use the first N training images"),
     "ntest": (positive_int, "use the first N test images"),
-    "seed": (positive_int, "seed for the initial weights, the data and the dropout noise"),
+    "seed": (seed_int, "seed for the initial weights, the data and the dropout noise"),
     "data_dir": (str, "folder with the MNIST idx files (default: $MNIST_DIR, else data/mnist "
                       "beside load.py; downloaded there if missing)"),
     "steps": (positive_int, "full-batch training steps of each run"),
@@ -168,10 +148,14 @@ def parse_args(main, argv=None):
         if param.default is not None:
             text += f" (default: {param.default})"
         parser.add_argument(flag, type=kind, default=param.default, help=text,
-                            metavar="N" if kind is positive_int else name.split("_")[-1].upper())
+                            metavar="N" if kind in (positive_int, seed_int) else name.split("_")[-1].upper())
     args = parser.parse_args(argv)
     if "ntrain" in params and args.ntrain < args.batch_size:
         parser.error(f"--ntrain {args.ntrain} is smaller than one minibatch (--batch-size {args.batch_size})")
+    uses_mrg = "RandomStreams" in vars(sys.modules[main.__module__])  # the script draws dropout noise
+    if "seed" in params and uses_mrg and not 0 < args.seed < MRG_SEEDS:
+        parser.error(f"--seed {args.seed}: this script's dropout noise comes from Theano's MRG_RandomStreams, "
+                     f"which takes seeds from 1 to {MRG_SEEDS - 1}")
     return vars(args)
 
 
@@ -203,11 +187,14 @@ def run(main, argv=None):
 class Progress:
     """One line per epoch; a bar inside epochs on a terminal; stops on a NaN cost or Ctrl-C.
 
-    Ctrl-C lets the current minibatch finish, then stops with the last result (exit 130).
+    While it runs, Ctrl-C lets the current minibatch (or the epoch's test evaluation) finish, then
+    stops with the last result (exit 130); a second Ctrl-C stops at once. After the last of `epochs`
+    epochs, or close(), Ctrl-C is back to what it was before, for whatever the program does next.
     """
 
-    def __init__(self, steps, log=None):
+    def __init__(self, steps, epochs=None, log=None):
         self.steps = steps
+        self.epochs = epochs
         self.log = log
         self.history = []
         self.costs = []
@@ -215,12 +202,31 @@ class Progress:
         self.started = time.perf_counter()
         self.interrupted = False
         self.bar = None
-        signal.signal(signal.SIGINT, self._interrupt)
+        me = weakref.ref(self)  # the handler must not keep this object alive
 
-    def _interrupt(self, signum, frame):
-        if self.interrupted:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self.interrupted = True
+        def interrupt(signum, frame):
+            progress = me()
+            if progress is None or progress.interrupted:  # a second Ctrl-C stops at once
+                raise KeyboardInterrupt
+            progress.interrupted = True
+
+        self.previous_handler = signal.signal(signal.SIGINT, interrupt)
+        self.handler = interrupt
+
+    def __del__(self):
+        self.close()
+
+    def close(self):
+        """Close the bar and give Ctrl-C back its previous handler (if ours is still in place)."""
+        self._close_bar()
+        if self.handler is not None:
+            if signal.getsignal(signal.SIGINT) is self.handler:
+                signal.signal(signal.SIGINT, self.previous_handler)
+            self.handler = None
+
+    def _stop(self, message, code):
+        self.close()
+        raise Stop(message, code)
 
     def step(self, cost):
         """Record one training step's cost."""
@@ -232,12 +238,10 @@ class Progress:
             self.bar.update()
         self.costs.append(cost)
         if not np.isfinite(cost):
-            self._close_bar()
-            raise Stop(f"stopped: the training cost became {cost} at step {len(self.costs)} "
+            self._stop(f"stopped: the training cost became {cost} at step {len(self.costs)} "
                        f"of this epoch; last result: {self.last}", 1)
         if self.interrupted:
-            self._close_bar()
-            raise Stop(f"interrupted after step {len(self.costs)} of this epoch; "
+            self._stop(f"interrupted after step {len(self.costs)} of this epoch; "
                        f"last result: {self.last}", 130)
 
     def epoch(self, i, accuracy=None):
@@ -256,6 +260,10 @@ class Progress:
                                 f"{seconds:.3f}\n")
             write_atomically(self.log, lambda f: f.write(("epoch,cost,accuracy,seconds\n"
                                                           + "".join(self.history)).encode()))
+        if self.interrupted:  # Ctrl-C during the test evaluation
+            self._stop(f"interrupted; last result: {line}", 130)
+        if self.epochs is not None and i + 1 >= self.epochs:
+            self.close()
         self.costs = []
         self.started = time.perf_counter()
 
@@ -263,17 +271,6 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-def import_script(name):
-    """Import a numbered script (its name starts with a digit) as a module: builds and trains nothing."""
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # as `import` does: its functions can find their module
-    spec.loader.exec_module(module)
-    return module
 
 
 # --- saving, and showing the graph --------------------------------------------------------------
@@ -304,7 +301,8 @@ def save(path, **params):
 def show_graph(cost, train):
     """Print the cost's graph as built, and the training function as Theano compiled it."""
     import theano
-    picture = os.path.splitext(os.path.basename(sys.argv[0]))[0] + "_graph.png"
+    script = sys._getframe(1).f_globals.get("__file__") or "graph"  # the script that called, however run
+    picture = os.path.splitext(os.path.basename(script))[0] + "_graph.png"
     print("The cost, as the script builds it:")
     theano.printing.debugprint(cost)
     print("\nThe training function, after Theano's optimisations:")
@@ -313,4 +311,4 @@ def show_graph(cost, train):
         theano.printing.pydotprint(train, outfile=picture, var_with_name_simple=True)
         print(f"\na picture of the compiled graph: {picture}")
     except Exception as e:  # pydot or graphviz missing: the printout above is the graph
-        print(f"\nno picture ({e.__class__.__name__}: pip install pydot and install graphviz for one)")
+        print(f"\nno picture {picture} ({e.__class__.__name__}: pip install pydot and install graphviz for one)")

@@ -1,12 +1,12 @@
 """Speed and memory of scripts 2-5: Theano against the same models in PyTorch on the CPU.
 
     make bench                                  the README's table (these defaults)
-    .venv/bin/python bench/bench.py --levers    what each of the project's settings buys
+    .venv/bin/python plumbing/bench/bench.py --levers    what each of the project's settings buys
 
 Every measurement runs in a fresh process of its own. A Theano process builds the script's own
 graph (its main() runs one tiny epoch while the functions it compiles are kept, from a warm
 compile cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128;
-a PyTorch process does the same with bench/torch_models.py. The two alternate, T P T P ..., for
+a PyTorch process does the same with torch_models.py beside this file. The two alternate, T P T P ..., for
 `--rounds` rounds, and each figure is the median over all timed steps. Also measured, each in its
 own process: compile time with an empty Theano cache (cold) and a filled one (warm); prediction on
 the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all of MNIST; and
@@ -14,8 +14,8 @@ this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano 
 beside which each model's rate is shown: the floating-point operations of its matrix products and
 convolutions per training step (counted from the layer shapes) divided by the step time.
 
-Writes the table as JSON (bench/results.json, or bench/levers.json for --levers).
-Needs requirements-bench.txt for PyTorch (make bench installs it).
+Writes the table as JSON (results.json, or levers.json for --levers, beside this file).
+Needs requirements.txt beside this file for PyTorch (make bench installs it).
 """
 import argparse
 import contextlib
@@ -32,11 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from reproduce import SLIDES, cpu_name  # noqa: E402
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+from plumbing import MNIST_LESSONS, ROOT, as_input, cpu_name, import_script, system_openblas_found  # noqa: E402
 
-SCRIPTS = list(SLIDES)
+SCRIPTS = list(MNIST_LESSONS)
 BATCH = 128
 
 # Multiply-adds per image of each layer's forward product or convolution, from the scripts' shapes.
@@ -109,9 +109,7 @@ def capture_compiled(script):
             compiled.append((f, time.perf_counter() - started))
         return f
 
-    spec = importlib.util.spec_from_file_location(script, ROOT / f"{script}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_script(script)
     theano.function = function
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -122,11 +120,10 @@ def capture_compiled(script):
     return train, predict, train_s + predict_s
 
 
-def minibatches(steps, images_4d):
+def minibatches(script, steps):
     from load import mnist
     trX, teX, trY, teY = mnist(ntrain=BATCH * steps, ntest=10000, data_dir=os.environ.get("MNIST_DIR"))
-    if images_4d:
-        trX, teX = trX.reshape(-1, 1, 28, 28), teX.reshape(-1, 1, 28, 28)
+    trX, teX = as_input(script, trX), as_input(script, teX)
     return [(trX[i:i + BATCH], trY[i:i + BATCH]) for i in range(0, BATCH * steps, BATCH)], teX
 
 
@@ -148,14 +145,14 @@ def thread_settings():
 
 
 def theano_worker(script, steps):
-    import tutorial  # noqa: F401  (Theano's flags, as the scripts have them)
+    import plumbing.defaults  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
     train, predict, compile_s = capture_compiled(script)
     result = {"compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
               "flags": {"openmp": theano.config.openmp, "allow_gc": theano.config.allow_gc},
               "threads": thread_settings()}
     if steps:
-        batches, teX = minibatches(steps, script.startswith("5"))
+        batches, teX = minibatches(script, steps)
         result["step_s"], result["predict_s"] = timed(train, predict, batches, teX)
         result["peak_rss_mb"] = peak_rss_mb()
     return result
@@ -166,7 +163,7 @@ def torch_worker(script, steps):
     from torch_models import build
     torch.manual_seed(0)
     train, predict = build(script)
-    batches, teX = minibatches(steps, script.startswith("5"))
+    batches, teX = minibatches(script, steps)
     step_s, predict_s = timed(train, predict, batches, teX)
     return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(),
             "torch": torch.__version__, "threads": torch.get_num_threads(), "env": thread_settings()}
@@ -175,7 +172,7 @@ def torch_worker(script, steps):
 def sgemm_worker(n=2048):
     """This machine's SGEMM rate: an n x n float32 product through Theano's BLAS on every core."""
     import numpy as np
-    import tutorial  # noqa: F401
+    import plumbing.defaults  # noqa: F401
     import theano
     from theano import tensor as T
     x, y = T.fmatrix(), T.fmatrix()
@@ -210,7 +207,7 @@ def run_worker(args, compiledir=None, env=None):
     if compiledir:
         full["THEANO_FLAGS"] = ",".join(f for f in (full.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f)
     out = subprocess.run([sys.executable, __file__, "--worker", *args], env=full, capture_output=True,
-                         text=True, cwd=ROOT / "bench")
+                         text=True, cwd=HERE)
     if out.returncode != 0:
         sys.exit(f"worker {' '.join(args)} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -244,7 +241,7 @@ def machine():
 
 
 # What each of the project's settings buys (README, "Performance"), set as a user would, so that
-# tutorial.py leaves them as they are. From the third row on, each adds one thing to the row
+# plumbing/defaults.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
 STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg"
 SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
@@ -266,17 +263,12 @@ LEVERS = [
 ]
 
 
-def system_openblas():
-    found = subprocess.run(["g++", "-print-file-name=libopenblas.so"], capture_output=True, text=True).stdout
-    return os.path.isabs(found.strip())
-
-
 def levers(args):
     scripts = args.scripts.split(",") if args.scripts else ["3_net", "4_modern_net", "5_convolutional_net"]
     compiledir = tempfile.mkdtemp(prefix="bench-levers-")
     rows = []
     for name, env in LEVERS:
-        if "-lopenblas" in env.get("THEANO_FLAGS", "") and not system_openblas():
+        if "-lopenblas" in env.get("THEANO_FLAGS", "") and not system_openblas_found():
             continue  # no system OpenBLAS here
         row = {"lever": name, "env": env}
         for script in scripts:
@@ -334,7 +326,7 @@ def main():
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch yardstick")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
     parser.add_argument("--json", default=None, help="where to write the results "
-                                                     "(default: bench/results.json, bench/levers.json)")
+                                                     "(default: results.json, levers.json beside this file)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -344,11 +336,11 @@ def main():
         parser.error("--steps and --rounds must be at least 1")
     if args.levers:
         report, text = levers(args)
-        path = Path(args.json or ROOT / "bench" / "levers.json")
+        path = Path(args.json or HERE / "levers.json")
     else:
         yardstick = not args.no_torch
         if yardstick and importlib.util.find_spec("torch") is None:
-            sys.exit("PyTorch is missing: .venv/bin/pip install -r requirements-bench.txt (or --no-torch)")
+            sys.exit("PyTorch is missing: .venv/bin/pip install -r plumbing/bench/requirements.txt (or --no-torch)")
         report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
                   "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
                                                                   env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
@@ -364,7 +356,7 @@ def main():
             print(f"{script}: Theano {row['theano_step_ms']:.2f} ms/step"
                   + (f", PyTorch {row['torch_step_ms']:.2f}, ratio {row['ratio']:.2f}" if yardstick else ""), flush=True)
         text = table(report)
-        path = Path(args.json or ROOT / "bench" / "results.json")
+        path = Path(args.json or HERE / "results.json")
     path.write_text(json.dumps(report, indent=1) + "\n")
     print()
     print(text)

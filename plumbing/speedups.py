@@ -1,6 +1,6 @@
 """Faster equivalents of slow Theano CPU ops, swapped in by a graph optimisation; same results.
 
-Imported by tutorial.py once Theano's flags are set. Nothing here changes what a script computes:
+Imported by plumbing/defaults.py once Theano's flags are set. Nothing here changes what a script computes:
 tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit.
 
 - Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code

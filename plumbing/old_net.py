@@ -1,8 +1,8 @@
 """Experiment: why the old net's 95.7 % after 100 epochs is not the slide's 98.4 %.
 
-    .venv/bin/python old_net.py long        # the posted code, far past 100 epochs (about an hour)
-    .venv/bin/python old_net.py one-change  # 100 epochs with ONE hyperparameter changed, per run
-    .venv/bin/python old_net.py report      # results/old_net.md and results/figures/old_net.png
+    .venv/bin/python -m plumbing.old_net long        # the posted code, far past 100 epochs (about an hour)
+    .venv/bin/python -m plumbing.old_net one-change  # 100 epochs with ONE hyperparameter changed, per run
+    .venv/bin/python -m plumbing.old_net report      # results/old_net.md and results/figures/old_net.png
 
 `long` runs 3_net.py unchanged and stops it (as Ctrl-C does, after a minibatch) once it reaches
 98.4 %, once its best accuracy has not risen for --patience epochs, or at --max-epochs.
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent
+from plumbing import ROOT, import_script, run
+
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
     "lr-0.1": ("learning rate 0.05 -> 0.1", ["--lr", "0.1"]),
@@ -41,12 +42,11 @@ def read(path):
 
 def train_changed(lr, argv):
     """3_net.py's main() with sgd()'s learning rate replaced by lr: the one change of the run."""
-    sys.path.insert(0, str(ROOT))
-    import tutorial
-    net = tutorial.import_script("3_net")
+    import plumbing.defaults  # noqa: F401  (Theano's defaults, before the script imports theano)
+    net = import_script("3_net")
     if lr is not None:
         net.sgd = functools.partial(net.sgd, lr=lr)
-    tutorial.run(net.main, argv)
+    run(net.main, argv)
 
 
 def long_run(out, max_epochs, patience):
@@ -118,8 +118,8 @@ def main():
     elif args.what == "one-change":
         for name in args.runs.split(","):
             print(f"== {name}: {CHANGES[name][0]}", flush=True)
-            done = subprocess.run([sys.executable, __file__, "_train", *CHANGES[name][1],
-                                   "--log", str(out / f"{name}.csv")])
+            done = subprocess.run([sys.executable, "-m", "plumbing.old_net", "_train", *CHANGES[name][1],
+                                   "--log", str(out / f"{name}.csv")], cwd=ROOT)
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
     report(out, ROOT / "results" / "figures" / "old_net.png")

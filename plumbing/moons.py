@@ -5,12 +5,12 @@ Choices: 200 points, noise 0.2, 100 hidden units, the talk's init (randn * 0.01)
 constant third coordinate 1: the talk's nets have no biases, and without one every hidden unit's
 line passes through the origin, so the boundary cannot wrap around a moon.
 """
-import tutorial  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's defaults: import it before theano
 import numpy as np
 import theano
 from theano import tensor as T
 
-import figures  # the drawing: plumbing, not on the slides
+from plumbing import figures  # the drawing, not on the slides
 
 
 def floatX(X):
@@ -88,13 +88,14 @@ def main(steps=20000, seed=42, out=None):
         train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
         predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
 
-        progress = tutorial.Progress(steps=steps)
+        progress = plumbing.Progress(steps=steps)
         costs, frames = [], {}
         for i in range(steps):
             costs.append(train(trX, trY))
             progress.step(costs[-1])
             if i + 1 in snapshots:
                 frames[i + 1] = predict(grid)
+        progress.close()
         accuracy = np.mean(predict(trX) == np.argmax(trY, axis=1))
         results[name] = {"cost": np.array(costs), "accuracy": accuracy, "frames": frames}
         print(f"{name:20s}  cost {costs[-1]:.4f}  training accuracy {accuracy:.3f}")
@@ -104,4 +105,4 @@ def main(steps=20000, seed=42, out=None):
 
 
 if __name__ == "__main__":
-    tutorial.run(main)
+    plumbing.run(main)

@@ -1,11 +1,11 @@
 """Reproduce the talk's table: train every model over one or more seeds, add the k-NN baseline,
 write results/results.md.
 
-    .venv/bin/python reproduce.py                     # the slides' full schedules, seed 42 (about an hour on 2 cores)
-    .venv/bin/python reproduce.py --seeds 1-5 --scripts 2_logistic_regression,3_net
-    .venv/bin/python reproduce.py --epochs 10 --seeds 1-3 --scripts 5_convolutional_net
-    .venv/bin/python reproduce.py --table             # rebuild results.md from the logs, no training
-    .venv/bin/python reproduce.py --quick             # minutes: 3 epochs on 25,600 images, into results/quick
+    .venv/bin/python -m plumbing.reproduce            # the slides' full schedules, seed 42 (about an hour on 2 cores)
+    .venv/bin/python -m plumbing.reproduce --seeds 1-5 --scripts 2_logistic_regression,3_net
+    .venv/bin/python -m plumbing.reproduce --epochs 10 --seeds 1-3 --scripts 5_convolutional_net
+    .venv/bin/python -m plumbing.reproduce --table    # rebuild results.md from the logs, no training
+    .venv/bin/python -m plumbing.reproduce --quick    # minutes: 3 epochs on 25,600 images, into results/quick
 
 Each script runs as from the shell with --seed, --log and --save: results/logs/SCRIPT-seedN.csv and
 results/models/SCRIPT-seedN.npz feed figures.py. The table is built from every log in results/logs,
@@ -27,13 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent
-SLIDES = {  # script -> (model, the slide's test accuracy)
-    "2_logistic_regression": ("logistic regression", "92.5 %"),
-    "3_net": ("'old' net: sigmoid hidden layer, SGD", "98.4 %"),
-    "4_modern_net": ("'modern' net: rectifiers, dropout, RMSprop", "99.0 %"),
-    "5_convolutional_net": ("convolutional net", "99.5 %"),
-}
+from plumbing import MNIST_LESSONS, ROOT, cpu_name
+
 LINEAR = "1_linear_regression"
 
 
@@ -112,19 +107,6 @@ def linear_w(logs):
     return dict(sorted(found.items()))
 
 
-def cpu_name():
-    """The CPU's model name with its family and model numbers (x86 Linux): a generic name such
-    as 'AMD EPYC' covers several CPUs."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            fields = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
-    except OSError:
-        return platform.processor() or platform.machine()
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    name = fields.get("model name", platform.processor() or platform.machine())
-    return f"{name} (family {fields['cpu family']}, model {fields['model']})" if "cpu family" in fields else name
-
-
 def machine():
     return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
 
@@ -133,18 +115,18 @@ def table(results, ntrain, ntest, knn_accuracy):
     """results.md: the spread over seeds of every script's logs, then the k-NN baseline and the runs."""
     logs = results / "logs"
     lines = [f"Test accuracy on {ntest:,} test images after training on {ntrain:,}; over several seeds, "
-             f"mean ± sample standard deviation and range. Built by `reproduce.py` from `{logs.name}/`; "
+             f"mean ± sample standard deviation and range. Built by `python -m plumbing.reproduce` from `{logs.name}/`; "
              f"what was run is listed below.", "",
              "| model | code | epochs | seeds | test accuracy here | range | slide |",
              "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
-    for script, (name, slide) in SLIDES.items():
+    for script, (name, slide, _) in MNIST_LESSONS.items():
         for epochs, chosen, accuracies in spread(logs, script):
             low_high = "-" if len(chosen) == 1 else \
                 f"{100 * accuracies.min():.2f} – {100 * accuracies.max():.2f} %"
             lines.append(f"| {name} | `{script}.py` | {epochs} | {seed_list(chosen)} | {percent(accuracies)} "
                          f"| {low_high} | {slide} |")
     if knn_accuracy is not None:
-        lines.append(f"| k-nearest neighbours, k=3, raw pixels | `reproduce.py` | - | - | {100 * knn_accuracy:.2f} % "
+        lines.append(f"| k-nearest neighbours, k=3, raw pixels | `plumbing/reproduce.py` | - | - | {100 * knn_accuracy:.2f} % "
                      f"| - | about 95 % |")
     ws = linear_w(logs)
     if ws:
@@ -172,15 +154,15 @@ def main():
     parser.add_argument("--table", action="store_true", help="only rebuild results.md from the logs")
     parser.add_argument("--results", help="folder for logs, models and the table (default: results/ "
                         "beside this file)")
-    parser.add_argument("--scripts", default=",".join([LINEAR, *SLIDES]), help="comma-separated scripts to "
+    parser.add_argument("--scripts", default=",".join([LINEAR, *MNIST_LESSONS]), help="comma-separated scripts to "
                         "run (default: all of 1 to 5)")
     args = parser.parse_args()
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
     scripts = args.scripts.split(",")
-    unknown = [s for s in scripts if s not in SLIDES and s != LINEAR]
+    unknown = [s for s in scripts if s not in MNIST_LESSONS and s != LINEAR]
     if unknown:
-        parser.error(f"unknown script {unknown[0]!r}; choose from {', '.join([LINEAR, *SLIDES])}")
+        parser.error(f"unknown script {unknown[0]!r}; choose from {', '.join([LINEAR, *MNIST_LESSONS])}")
     results = Path(args.results or ROOT / "results" / ("quick" if args.quick else ""))
     (results / "logs").mkdir(parents=True, exist_ok=True)
     (results / "models").mkdir(parents=True, exist_ok=True)
@@ -210,7 +192,6 @@ def main():
                     sys.exit(f"{script} --seed {seed} stopped (exit {done.returncode}); table not rewritten")
 
         print("== k-nearest neighbours (k=3, Euclidean, raw pixels)", flush=True)
-        sys.path.insert(0, str(ROOT))
         from load import mnist
         trX, teX, trY, teY = mnist(ntrain, ntest, onehot=False)
         knn_accuracy = np.mean(knn(trX, trY, teX) == teY)
@@ -221,7 +202,7 @@ def main():
         sys.exit(130)
 
     if not args.table:
-        command = " ".join(["reproduce.py", *sys.argv[1:]])
+        command = " ".join(["python -m plumbing.reproduce", *sys.argv[1:]])
         with open(results / "runs.md", "a") as runs:
             runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
                        f"{(time.perf_counter() - started) / 60:.1f} min\n")

@@ -2,7 +2,7 @@
 
 `make run` and `make test` call it; run it with whatever python3 the machine has (3.8 or newer):
 
-    python3 tools/bootstrap.py [--python PATH] [--venv .venv]
+    python3 plumbing/bootstrap.py [--python PATH] [--venv .venv]
 
 Python 3.11, in this order: --python (make PYTHON=...) if given; else a `python3.11` or `python3`
 on PATH that is 3.11 with its venv module, distutils and headers (Python.h, which Theano compiles
@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-UV_REQUIREMENTS = os.path.join(ROOT, "tools", "requirements-uv.txt")
+UV_REQUIREMENTS = os.path.join(ROOT, "plumbing", "requirements-uv.txt")
 
 # What a Python must have for the tutorial: 3.11, a venv with pip, distutils (Theano imports it),
 # Python.h (Theano compiles C++ against it). Printed as JSON by the candidate itself.
