@@ -56,8 +56,8 @@ def as_input(script, images):
 
 
 def import_script(name):
-    """Import a script by its path from the lessons' folder less .py ('3_net', 'plumbing/moons') as a
-    module, the one way the tools and tests do it (a name that starts with a digit cannot be
+    """Import a script by its path from the lessons' folder (or an absolute one) less .py ('3_net',
+    'plumbing/moons') as a module, the one way the tools and tests do it (a name that starts with a digit cannot be
     imported by `import`): builds and trains nothing."""
     spec = importlib.util.spec_from_file_location(Path(name).name, ROOT / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

@@ -5,7 +5,8 @@
     .venv/bin/python -m plumbing.old_net report      # results/old_net.md and results/figures/old_net.png
 
 `long` runs 3_net.py unchanged and stops it (as Ctrl-C does, after a minibatch) once it reaches
-98.4 %, once its best accuracy has not risen for --patience epochs, or at --max-epochs.
+98.4 %, once it levels off (its best accuracy rose by less than 0.05 points over the last 200 epochs),
+or at --max-epochs.
 `one-change` is an experiment, not the lesson: each run is 3_net.py with the learning rate of its
 sgd() (0.05) or its batch size (128) changed, and nothing else. Logs go to results/old_net/.
 """
@@ -49,29 +50,39 @@ def train_changed(lr, argv):
     run(net.main, argv)
 
 
-def long_run(out, max_epochs, patience):
+def levelled_off(accuracies, patience, min_gain):
+    """Whether the best test accuracy rose by less than min_gain over the last `patience` epochs."""
+    if len(accuracies) <= patience:
+        return False
+    return max(accuracies) - max(accuracies[:-patience]) < min_gain
+
+
+def long_run(out, max_epochs, patience, min_gain, data):
     log = out / "long.csv"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "3_net.py"), "--epochs", str(max_epochs), "--log", str(log)],
-                            stdout=subprocess.PIPE, text=True)
-    best, best_epoch, reason = 0.0, 0, f"--max-epochs {max_epochs}"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "3_net.py"), "--epochs", str(max_epochs), "--log", str(log),
+                             *data], stdout=subprocess.PIPE, text=True)
+    accuracies, reason = [], f"--max-epochs {max_epochs}"
     for line in proc.stdout:
         print(line, end="", flush=True)
         words = line.split()
         if not line.startswith("epoch"):
             continue
-        epoch, accuracy = int(words[1]), float(words[words.index("accuracy") + 1])
-        if accuracy > best:
-            best, best_epoch = accuracy, epoch
-        if accuracy >= TARGETS[-1] or epoch - best_epoch >= patience:
-            reason = "reached 98.4 %" if accuracy >= TARGETS[-1] else f"no new best for {patience} epochs"
+        accuracies.append(float(words[words.index("accuracy") + 1]))
+        if accuracies[-1] >= TARGETS[-1] or levelled_off(accuracies, patience, min_gain):
+            reason = "reached 98.4 %" if accuracies[-1] >= TARGETS[-1] else \
+                f"levelled off: the best accuracy rose by less than {100 * min_gain:g} points in {patience} epochs"
             proc.send_signal(signal.SIGINT)  # stops after the current minibatch; the log keeps every epoch
             break
+    epoch = len(accuracies)
     proc.wait()
-    (out / "long.txt").write_text(f"stopped: {reason}\n")
-    print(f"stopped: {reason}")
+    (out / "long.txt").write_text(f"stopped at epoch {epoch}: {reason}\n")
+    print(f"stopped at epoch {epoch}: {reason}")
 
 
 def report(out, figure):
+    if not list(out.glob("*.csv")):
+        print(f"no runs of the old net's experiment in {out}: nothing to report")
+        return
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -89,7 +100,7 @@ def report(out, figure):
         ax.plot(np.arange(1, len(accuracies) + 1), 100 * accuracies, label=label,
                 lw=2 if name == "long" else 1)
     if (out / "long.txt").exists():
-        lines.append(f"\nThe posted code's run {(out / 'long.txt').read_text().strip()}.")
+        lines.append(f"\nThe posted code's long run {(out / 'long.txt').read_text().strip()}.")
     ax.axhline(98.4, color="k", ls=":", lw=1)
     ax.axvline(100, color="gray", ls=":", lw=1)
     ax.set(xscale="log", xlabel="epoch", ylabel="test accuracy (%)", ylim=(90, 99),
@@ -108,21 +119,27 @@ def main():
     parser.add_argument("what", choices=["long", "one-change", "report"])
     parser.add_argument("--out", default=str(ROOT / "results" / "old_net"), help="folder for the logs")
     parser.add_argument("--max-epochs", type=int, default=2000)
-    parser.add_argument("--patience", type=int, default=200, help="epochs without a new best before `long` stops")
+    parser.add_argument("--patience", type=int, default=200, help="`long` stops when the best accuracy rose by less "
+                        "than --min-gain over this many epochs")
+    parser.add_argument("--min-gain", type=float, default=0.0005, help="(default: 0.0005, 0.05 points)")
     parser.add_argument("--runs", default=",".join(CHANGES), help="comma-separated runs of one-change")
+    parser.add_argument("--epochs", type=int, default=100, help="epochs of each one-change run")
+    parser.add_argument("--ntrain", type=int, default=60000, help="training images (a smaller test)")
+    parser.add_argument("--ntest", type=int, default=10000, help="test images")
     args = parser.parse_args()
+    data = ["--ntrain", str(args.ntrain), "--ntest", str(args.ntest)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "long":
-        long_run(out, args.max_epochs, args.patience)
+        long_run(out, args.max_epochs, args.patience, args.min_gain, data)
     elif args.what == "one-change":
         for name in args.runs.split(","):
             print(f"== {name}: {CHANGES[name][0]}", flush=True)
             done = subprocess.run([sys.executable, "-m", "plumbing.old_net", "_train", *CHANGES[name][1],
-                                   "--log", str(out / f"{name}.csv")], cwd=ROOT)
+                                   "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")], cwd=ROOT)
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
-    report(out, ROOT / "results" / "figures" / "old_net.png")
+    report(out, out.parent / "figures" / "old_net.png")
 
 
 if __name__ == "__main__":

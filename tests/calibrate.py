@@ -8,7 +8,6 @@ between the broken lesson's highest and the real lesson's lowest (the comment th
 """
 import argparse
 import contextlib
-import importlib.util
 import io
 import json
 import sys
@@ -42,11 +41,7 @@ def lesson(script, broken, folder):
     assert source.count(old) == 1, (script, old)
     path = Path(folder) / f"{script}_slower.py"
     path.write_text(source.replace(old, new))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_script(str(path.with_suffix("")))  # an absolute path: the copy
 
 
 def accuracy(module, seed, epochs, ntrain, ntest):

@@ -91,9 +91,11 @@ print(cpu() - before)
 def test_idle_openblas_threads_sleep_instead_of_spinning(tmp_path):
     def idle_cpu_seconds(**env):
         return float(run_python(tmp_path, IDLE_CPU, **env).stdout)
-    assert idle_cpu_seconds() < 0.03
-    # the reference: OpenBLAS's own wait, 2**28 cycles, set by the user, who wins
-    assert idle_cpu_seconds(OPENBLAS_THREAD_TIMEOUT="28") > 0.05
+    ours = idle_cpu_seconds()
+    # the reference: OpenBLAS's own wait, 2**28 cycles, set by the user, who wins; it spins on the
+    # other core (0.10 s of the 0.3 s on an idle 2-core machine, less when other work has that core)
+    spinning = idle_cpu_seconds(OPENBLAS_THREAD_TIMEOUT="28")
+    assert spinning > 0.02 and ours < 0.01 + 0.25 * spinning, (ours, spinning)
 
 
 @pytest.mark.skipif(not pypi_openblas_installed, reason="no wheel of scipy-openblas32 for this platform")

@@ -131,12 +131,10 @@ def test_model_reads_no_global_variables(name):
 @pytest.mark.parametrize("name", LESSONS)
 def test_importing_a_script_prints_and_trains_nothing(name, tmp_path):
     # an empty data folder and no network: any attempt to load or fetch MNIST would fail loudly
-    code = ("import importlib.util, sys; sys.path.insert(0, sys.argv[1]);"
-            "spec = importlib.util.spec_from_file_location('m', sys.argv[2]);"
-            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
-            "assert callable(m.main)")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from plumbing import import_script;"
+            "assert callable(import_script(sys.argv[2]).main)")
     env = dict(os.environ, MNIST_DIR=str(tmp_path), HTTPS_PROXY="http://127.0.0.1:9")
-    result = subprocess.run([sys.executable, "-c", code, str(ROOT), str(ROOT / f"{name}.py")],
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT), name],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and own_stderr(result.stderr) == ""

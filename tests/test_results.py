@@ -286,3 +286,49 @@ def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
         "2_logistic_regression-seed1.npz", "2_logistic_regression-seed2.npz"]
     assert len(re.findall(r"w = \d\.\d{4} \(seed [12]\)", table)) == 2
     assert "--seeds 1-2" in (tmp_path / "runs.md").read_text()
+
+
+# --- the old net's experiment ----------------------------------------------------------------------
+
+def test_crossings_are_the_first_epoch_at_or_above_each_target():
+    from plumbing.old_net import crossings
+    assert crossings(np.array([0.96, 0.975, 0.981, 0.979, 0.985])) == {0.97: 2, 0.98: 3, 0.984: 5}
+    assert crossings(np.array([0.95, 0.97])) == {0.97: 2, 0.98: None, 0.984: None}
+
+
+def test_one_change_changes_the_learning_rate_and_nothing_else():
+    args = ["--epochs", 1, "--ntrain", 1280, "--ntest", 500]
+    lesson = run_script("3_net", *args)
+    same = run_script("plumbing/old_net", "_train", "--lr", "0.05", *args)  # the lesson's own rate
+    faster = run_script("plumbing/old_net", "_train", "--lr", "0.5", *args)
+    assert lesson.returncode == same.returncode == faster.returncode == 0, same.stderr + faster.stderr
+    assert [c for c, _ in epoch_lines(same.stdout)] == [c for c, _ in epoch_lines(lesson.stdout)]
+    assert [c for c, _ in epoch_lines(faster.stdout)] != [c for c, _ in epoch_lines(lesson.stdout)]
+
+
+def test_levelled_off_compares_the_best_now_with_the_best_patience_epochs_ago():
+    from plumbing.old_net import levelled_off
+    rising = [0.90, 0.95, 0.96, 0.9605]
+    assert not levelled_off(rising[:2], patience=2, min_gain=0.005)  # too short to say
+    assert not levelled_off(rising[:3], patience=2, min_gain=0.005)  # 0.96 - 0.90
+    assert levelled_off(rising, patience=2, min_gain=0.005)  # 0.9605 - 0.95 < 0.005
+    assert not levelled_off(rising, patience=2, min_gain=0.01)
+
+
+def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
+    from plumbing.old_net import levelled_off
+    out = tmp_path / "old_net"
+    done = run_script("plumbing/old_net", "long", "--max-epochs", 40, "--patience", 3, "--min-gain", 0.01,
+                      "--ntrain", 1280, "--ntest", 500, "--out", out)
+    assert done.returncode == 0, done.stderr
+    accuracies = np.loadtxt(out / "long.csv", delimiter=",", skiprows=1, ndmin=2)[:, 2]
+    stopped = (out / "long.txt").read_text()
+    epoch = int(stopped.split()[3].rstrip(":"))
+    assert epoch <= len(accuracies) <= 40  # Ctrl-C may land after one more epoch was logged
+    if "levelled off" in stopped:
+        assert levelled_off(list(accuracies[:epoch]), 3, 0.01) and not levelled_off(list(accuracies[:epoch - 1]), 3, 0.01)
+    else:
+        assert stopped.endswith("--max-epochs 40\n") and epoch == 40
+    table = (tmp_path / "old_net.md").read_text()
+    assert f"| {len(accuracies)} | {100 * accuracies[-1]:.2f} % | {100 * accuracies.max():.2f} % |" in table
+    assert png_pixels(tmp_path / "figures" / "old_net.png").std() > 0.05

@@ -36,12 +36,12 @@ def test_linear_regression_finds_the_least_squares_w(seed):
 #   logistic regression  lesson 0.830-0.837  lr / 3 0.782-0.792  floor 0.81
 #   old net              lesson 0.844-0.850  lr / 3 0.682-0.687  floor 0.77
 #   modern net           lesson 0.888-0.899  lr / 3 0.831-0.839  floor 0.86
-#   convnet              lesson CONV_LESSON  lr / 3 CONV_BROKEN  floor CONV_FLOOR
+#   convnet              lesson 0.848-0.931  lr / 3 0.129-0.296  floor 0.57 (near chance for its first ~250 steps)
 SCHEDULES = {
     "2_logistic_regression": (2, 12800, 1000, 0.81),
     "3_net": (3, 60000, 1000, 0.77),
     "4_modern_net": (2, 12800, 1000, 0.86),
-    "5_convolutional_net": (5, 12800, 1000, 0.50),
+    "5_convolutional_net": (5, 12800, 1000, 0.57),
 }
 
 
