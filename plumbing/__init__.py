@@ -56,9 +56,9 @@ def as_input(script, images):
 
 
 def import_script(name):
-    """Import a script by its path from the lessons' folder (or an absolute one) less .py ('3_net',
-    'plumbing/moons') as a module, the one way the tools and tests do it (a name that starts with a digit cannot be
-    imported by `import`): builds and trains nothing."""
+    """A script as a module, by its path less .py from the lessons' folder ('3_net', 'plumbing/moons')
+    or an absolute one: the one way tools and tests import a script (`import` cannot take a name
+    that starts with a digit). Builds and trains nothing."""
     spec = importlib.util.spec_from_file_location(Path(name).name, ROOT / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as `import` does: its functions can find their module
@@ -127,7 +127,7 @@ FLAGS = {  # main() keyword -> (type, help)
     "data_dir": (str, "folder with the MNIST idx files (default: $MNIST_DIR, else data/mnist "
                       "beside load.py; downloaded there if missing)"),
     "steps": (positive_int, "full-batch training steps of each run"),
-    "out": (str, "folder for the pictures (default: results/figures beside this file)"),
+    "out": (str, "folder for the pictures (default: results/figures in the lessons' folder)"),
     "log": (str, "write epoch, cost, test accuracy and seconds of every epoch to this CSV file"),
     "save": (str, "save the trained weights to this .npz file (figures.py reads it)"),
     "graph": (bool, "print the graph of the cost and what theano.function compiled it to, then stop"),
@@ -213,8 +213,11 @@ class Progress:
         self.previous_handler = signal.signal(signal.SIGINT, interrupt)
         self.handler = interrupt
 
-    def __del__(self):
-        self.close()
+    def __del__(self):  # a Progress dropped before its last epoch (an exception in training, say)
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the signal module may already be gone
+            pass
 
     def close(self):
         """Close the bar and give Ctrl-C back its previous handler (if ours is still in place)."""

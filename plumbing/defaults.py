@@ -6,10 +6,9 @@ allow_gc=False) and how idle threads wait; a key or variable you set yourself, i
 """
 import configparser
 import os
-import subprocess
 import sys
 
-import plumbing  # noqa: F401  (checks the Python and numpy versions first)
+import plumbing  # first: it checks the Python and numpy versions
 
 # The BLAS routines (and OpenBLAS's thread calls) that Theano's C code makes; PyPI's OpenBLAS
 # exports them with a scipy_ prefix, so each is renamed by a compiler define.

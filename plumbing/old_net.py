@@ -12,7 +12,6 @@ sgd() (0.05) or its batch size (128) changed, and nothing else. Logs go to resul
 """
 import argparse
 import functools
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ CHANGES = {  # run name -> (what changes, extra flags)
     "lr-0.1": ("learning rate 0.05 -> 0.1", ["--lr", "0.1"]),
     "lr-0.2": ("learning rate 0.05 -> 0.2", ["--lr", "0.2"]),
     "lr-0.5": ("learning rate 0.05 -> 0.5", ["--lr", "0.5"]),
+    "lr-1": ("learning rate 0.05 -> 1", ["--lr", "1.0"]),
     "batch-64": ("batch size 128 -> 64", ["--batch-size", "64"]),
     "batch-32": ("batch size 128 -> 32", ["--batch-size", "32"]),
 }

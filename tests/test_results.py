@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import MNIST_LESSONS, ROOT, as_input, epoch_lines, import_script, mnist_dir, run_script
+from conftest import MNIST_LESSONS, ROOT, as_input, epoch_lines, mnist_dir, run_script
 from load import mnist
 from plumbing import figures, reproduce
 
