@@ -119,7 +119,8 @@ def readout_picture(digits, probabilities, teX, teY, path):
             ax.set_ylim(0, 1)
             ax.set_yticks([])
             ax.set_xticks(range(10))
-            ax.set_xticklabels([f"{v:.1f}".replace("0.0", "0.").replace("1.0", "1.") for v in p[row]], fontsize=6)
+            ax.set_xticklabels([f"{d}\n{v:.1f}".replace("0.0", "0.").replace("1.0", "1.") for d, v in enumerate(p[row])],
+                               fontsize=6)  # the digit, and its probability as the slides print it
             if row == 0:
                 ax.set_title(script, fontsize=9)
     fig.suptitle("Zero One Two ... Nine: each model's probabilities (blue: the true digit, red: a wrong answer)")

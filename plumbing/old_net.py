@@ -11,15 +11,18 @@ or at --max-epochs.
 sgd() (0.05) or its batch size (128) changed, and nothing else. Logs go to results/old_net/.
 """
 import argparse
+import datetime
 import functools
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from plumbing import ROOT, import_script, run
+from plumbing.reproduce import machine
 
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
@@ -29,6 +32,7 @@ CHANGES = {  # run name -> (what changes, extra flags)
     "lr-1": ("learning rate 0.05 -> 1", ["--lr", "1.0"]),
     "batch-64": ("batch size 128 -> 64", ["--batch-size", "64"]),
     "batch-32": ("batch size 128 -> 32", ["--batch-size", "32"]),
+    "batch-16": ("batch size 128 -> 16", ["--batch-size", "16"]),
 }
 
 
@@ -101,6 +105,8 @@ def report(out, figure):
                 lw=2 if name == "long" else 1)
     if (out / "long.txt").exists():
         lines.append(f"\nThe posted code's long run {(out / 'long.txt').read_text().strip()}.")
+    if (out / "runs.md").exists():
+        lines += ["", "What was run:", "", (out / "runs.md").read_text().strip()]
     ax.axhline(98.4, color="k", ls=":", lw=1)
     ax.axvline(100, color="gray", ls=":", lw=1)
     ax.set(xscale="log", xlabel="epoch", ylabel="test accuracy (%)", ylim=(90, 99),
@@ -130,6 +136,7 @@ def main():
     data = ["--ntrain", str(args.ntrain), "--ntest", str(args.ntest)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     if args.what == "long":
         long_run(out, args.max_epochs, args.patience, args.min_gain, data)
     elif args.what == "one-change":
@@ -139,6 +146,11 @@ def main():
                                    "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")], cwd=ROOT)
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
+    if args.what != "report":
+        with open(out / "runs.md", "a") as runs:
+            runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: "
+                       f"`{' '.join(['python -m plumbing.old_net', *sys.argv[1:]])}`, "
+                       f"{(time.perf_counter() - started) / 60:.1f} min\n")
     report(out, out.parent / "figures" / "old_net.png")
 
 

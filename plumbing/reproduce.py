@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from load import DataError, mnist
 from plumbing import MNIST_LESSONS, ROOT, cpu_name
 
 LINEAR = "1_linear_regression"
@@ -192,7 +193,6 @@ def main():
                     sys.exit(f"{script} --seed {seed} stopped (exit {done.returncode}); table not rewritten")
 
         print("== k-nearest neighbours (k=3, Euclidean, raw pixels)", flush=True)
-        from load import mnist
         trX, teX, trY, teY = mnist(ntrain, ntest, onehot=False)
         knn_accuracy = np.mean(knn(trX, trY, teX) == teY)
         print(f"k-NN test accuracy {knn_accuracy:.4f}")
@@ -200,6 +200,8 @@ def main():
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         print("interrupted; table not rewritten", file=sys.stderr)
         sys.exit(130)
+    except DataError as error:
+        sys.exit(f"error: {error}")
 
     if not args.table:
         command = " ".join(["python -m plumbing.reproduce", *sys.argv[1:]])

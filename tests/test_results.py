@@ -332,3 +332,12 @@ def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
     table = (tmp_path / "old_net.md").read_text()
     assert f"| {len(accuracies)} | {100 * accuracies[-1]:.2f} % | {100 * accuracies.max():.2f} % |" in table
     assert png_pixels(tmp_path / "figures" / "old_net.png").std() > 0.05
+
+
+def test_reproduce_without_data_is_one_clear_error(tmp_path):
+    offline = dict(os.environ, MNIST_DIR=str(tmp_path / "nothing"), HTTPS_PROXY="http://127.0.0.1:9",
+                   HTTP_PROXY="http://127.0.0.1:9")
+    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--table", "--results", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, env=offline)
+    assert done.returncode == 1 and "\nerror: MNIST files missing" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "results.md").exists()
