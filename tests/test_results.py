@@ -308,11 +308,12 @@ def test_one_change_changes_the_learning_rate_and_nothing_else():
 
 def test_levelled_off_compares_the_best_now_with_the_best_patience_epochs_ago():
     from plumbing.old_net import levelled_off
-    rising = [0.90, 0.95, 0.96, 0.9605]
+    rising = [0.90, 0.95, 0.96, 0.962, 0.963, 0.958]
     assert not levelled_off(rising[:2], patience=2, min_gain=0.005)  # too short to say
-    assert not levelled_off(rising[:3], patience=2, min_gain=0.005)  # 0.96 - 0.90
-    assert levelled_off(rising, patience=2, min_gain=0.005)  # 0.9605 - 0.95 < 0.005
-    assert not levelled_off(rising, patience=2, min_gain=0.01)
+    assert not levelled_off(rising[:4], patience=2, min_gain=0.005)  # 0.962 - 0.95
+    assert levelled_off(rising[:5], patience=2, min_gain=0.005)  # 0.963 - 0.96
+    assert levelled_off(rising, patience=2, min_gain=0.005)  # 0.963 - 0.962: a drop is no gain
+    assert not levelled_off(rising[:5], patience=2, min_gain=0.002)
 
 
 def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
