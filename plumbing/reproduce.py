@@ -153,8 +153,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="3 epochs on 25,600 training and 2,000 test "
                         "images, into results/quick unless --results is given")
     parser.add_argument("--table", action="store_true", help="only rebuild results.md from the logs")
-    parser.add_argument("--results", help="folder for logs, models and the table (default: results/ "
-                        "beside this file)")
+    parser.add_argument("--results", help="folder for logs, models and the table (default: results/ in "
+                        "the lessons' folder)")
     parser.add_argument("--scripts", default=",".join([LINEAR, *MNIST_LESSONS]), help="comma-separated scripts to "
                         "run (default: all of 1 to 5)")
     args = parser.parse_args()
@@ -177,10 +177,10 @@ def main():
         for script in [] if args.table else scripts:
             for seed in args.seeds:
                 name = f"{script}-seed{seed}"
-                print(f"== {script} --seed {seed} {' '.join(extra)}", flush=True)
-                if script == LINEAR:
-                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed),
-                                           *(["--epochs", str(args.epochs)] if args.epochs else [])],
+                flags = (["--epochs", str(args.epochs)] if args.epochs else []) if script == LINEAR else extra
+                print(f"== {script} --seed {seed} {' '.join(flags)}", flush=True)
+                if script == LINEAR:  # no MNIST, no --log: its output is kept
+                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), *flags],
                                           stdout=subprocess.PIPE, text=True)
                     print(done.stdout.splitlines()[-1] if done.stdout else "", flush=True)
                     if done.returncode == 0:
