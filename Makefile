@@ -55,4 +55,4 @@ bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is instal
 	$(PY) plumbing/bench/bench.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__
+	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__
