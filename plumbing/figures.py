@@ -90,11 +90,14 @@ def pick_models(results):
 NAMES = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
 
-def readout(models, teX, teY, first=3):
-    """(digits, {script: probabilities (len(digits), 10)}): the first test digits, then the first
-    one each model gets wrong."""
-    outputs = {script: saved_outputs(script, path) for script, path in models.items()}
-    py_x = {script: f(as_input(script, teX))[-1] for script, f in outputs.items()}
+def probabilities(models, teX):
+    """{script: py_x (len(teX), 10)}: each saved model's probabilities for the test images."""
+    return {script: saved_outputs(script, path)(as_input(script, teX))[-1] for script, path in models.items()}
+
+
+def readout(py_x, teY, first=3):
+    """(digits, {script: probabilities (len(digits), 10)}) from each model's py_x on the test set:
+    the first test digits, then the first one each model gets wrong."""
     digits = list(range(first))
     for script, probabilities in py_x.items():
         wrong = np.flatnonzero(probabilities.argmax(axis=1) != teY)
@@ -352,12 +355,11 @@ def main():
     accuracy_chart(results / "logs", out / "accuracy.png")
 
     trX, teX, trY, teY = mnist(ntrain=1, ntest=args.ntest, onehot=False)
-    predictions = {}
-    for script, path in models.items():
-        predictions[script] = saved_predict(script, path)(as_input(script, teX))
-        print(f"{script}: test accuracy {np.mean(predictions[script] == teY):.4f} (saved model, evaluated again)")
-    digits, probabilities = readout(models, teX, teY)
-    readout_picture(digits, probabilities, teX, teY, out / "readout.png")
+    py_x = probabilities(models, teX)
+    predictions = {script: p.argmax(axis=1) for script, p in py_x.items()}
+    for script, predicted in predictions.items():
+        print(f"{script}: test accuracy {np.mean(predicted == teY):.4f} (saved model, evaluated again)")
+    readout_picture(*readout(py_x, teY), teX, teY, out / "readout.png")
     noise_picture(*noisy_digits(teX, list(range(8))), out / "noise.png")
     if "5_convolutional_net" in models:
         conv_maps_picture(teX[0], conv_maps(models["5_convolutional_net"], teX[0]), out / "conv_maps.png")

@@ -11,7 +11,6 @@ or at --max-epochs.
 sgd() (0.05) or its batch size (128) changed, and nothing else. Logs go to results/old_net/.
 """
 import argparse
-import datetime
 import functools
 import signal
 import subprocess
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from plumbing import ROOT, import_script, run
-from plumbing.reproduce import machine
+from plumbing import ROOT, import_script, run, write_atomically
+from plumbing.reproduce import read_log, record_run, write
 
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
@@ -39,10 +38,6 @@ CHANGES = {  # run name -> (what changes, extra flags)
 def crossings(accuracies):
     """{target: first epoch (from 1) whose test accuracy reaches it, or None}."""
     return {t: (int(np.argmax(accuracies >= t)) + 1 if (accuracies >= t).any() else None) for t in TARGETS}
-
-
-def read(path):
-    return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)[:, 2]
 
 
 def train_changed(lr, argv):
@@ -79,7 +74,7 @@ def long_run(out, max_epochs, patience, min_gain, data):
             break
     epoch = len(accuracies)
     proc.wait()
-    (out / "long.txt").write_text(f"stopped at epoch {epoch}: {reason}\n")
+    write(out / "long.txt", f"stopped at epoch {epoch}: {reason}\n")
     print(f"stopped at epoch {epoch}: {reason}")
 
 
@@ -97,7 +92,7 @@ def report(out, figure):
     for name, label in runs:
         if not (out / f"{name}.csv").exists():
             continue
-        accuracies = read(out / f"{name}.csv")
+        accuracies = read_log(out / f"{name}.csv")
         cross = crossings(accuracies)
         lines.append(f"| {label} | {len(accuracies)} | {100 * accuracies[-1]:.2f} % | {100 * accuracies.max():.2f} % | "
                      + " | ".join("-" if cross[t] is None else str(cross[t]) for t in TARGETS) + " |")
@@ -115,8 +110,9 @@ def report(out, figure):
     ax.legend(fontsize=8)
     fig.tight_layout()
     figure.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figure, dpi=80)
-    (out.parent / "old_net.md").write_text("\n".join(lines) + "\n")
+    write_atomically(figure, lambda f: fig.savefig(f, format="png", dpi=80))
+    plt.close(fig)
+    write(out.parent / "old_net.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -147,10 +143,7 @@ def main():
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
     if args.what != "report":
-        with open(out / "runs.md", "a") as runs:
-            runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: "
-                       f"`{' '.join(['python -m plumbing.old_net', *sys.argv[1:]])}`, "
-                       f"{(time.perf_counter() - started) / 60:.1f} min\n")
+        record_run(out, " ".join(["python -m plumbing.old_net", *sys.argv[1:]]), started)
     report(out, out.parent / "figures" / "old_net.png")
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from load import DataError, mnist
-from plumbing import MNIST_LESSONS, ROOT, cpu_name
+from plumbing import MNIST_LESSONS, ROOT, cpu_name, write_atomically
 
 LINEAR = "1_linear_regression"
 
@@ -140,9 +140,14 @@ def table(results, ntrain, ntest, knn_accuracy):
 
 
 def write(path, text):
-    part = path.with_name(f".{path.name}.part")
-    part.write_text(text)
-    os.replace(part, path)
+    write_atomically(path, lambda f: f.write(text.encode()))
+
+
+def record_run(folder, command, started):
+    """Append the command, the machine and the minutes since `started` to folder/runs.md."""
+    with open(Path(folder) / "runs.md", "a") as runs:
+        runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
+                   f"{(time.perf_counter() - started) / 60:.1f} min\n")
 
 
 def main():
@@ -204,10 +209,7 @@ def main():
         sys.exit(f"error: {error}")
 
     if not args.table:
-        command = " ".join(["python -m plumbing.reproduce", *sys.argv[1:]])
-        with open(results / "runs.md", "a") as runs:
-            runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
-                       f"{(time.perf_counter() - started) / 60:.1f} min\n")
+        record_run(results, " ".join(["python -m plumbing.reproduce", *sys.argv[1:]]), started)
     text = table(results, ntrain, ntest, knn_accuracy)
     write(results / "results.md", text)
     print(text)

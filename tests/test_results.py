@@ -120,7 +120,7 @@ def test_readout_shows_each_models_probabilities(tiny_results, test_set):
     results, _ = tiny_results
     teX, teY = test_set
     models = {script: model_path(results, script) for script in SCRIPTS}
-    digits, probabilities = figures.readout(models, teX, teY)
+    digits, probabilities = figures.readout(figures.probabilities(models, teX), teY)
     assert digits[:3] == [0, 1, 2] and len(set(digits)) == len(digits)
     for script, p in probabilities.items():
         assert p.shape == (len(digits), 10)
