@@ -1,7 +1,9 @@
 """Slide "Multiplication": a symbolic graph a * b compiled to a function; prints 2 and 9."""
-import plumbing.defaults  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's set-up: import it before theano
 import theano
 from theano import tensor as T
+
+from plumbing.cli import run  # the command line: a flag for each keyword of main()
 
 
 def main():
@@ -18,4 +20,4 @@ def main():
 
 
 if __name__ == "__main__":
-    plumbing.run(main)
+    run(main)

@@ -1,11 +1,15 @@
 """Slide "A 'modern' net": rectifiers, dropout and RMSprop, two layers of 625; the slide shows 99.0 %."""
-import plumbing.defaults  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's set-up: import it before theano
 import numpy as np
 import theano
 from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
 from load import mnist
+from plumbing.cli import mrg_seed, run  # the command line: a flag for each keyword of main()
+from plumbing.graph import show_graph
+from plumbing.progress import Progress
+from plumbing.saving import save_weights
 
 
 def floatX(X):
@@ -60,6 +64,10 @@ def model(X, w_h, w_h2, w_o, srng, p_drop_input, p_drop_hidden):
 
 def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
          log=None, save=None, graph=False):
+    """Train on MNIST and test after each epoch, one line per epoch.
+
+    seed: the initial weights (np.random) and the dropout masks (MRG_RandomStreams)
+    """
     np.random.seed(seed)
     srng = RandomStreams(seed)
     trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
@@ -82,18 +90,18 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
     if graph:
-        return plumbing.show_graph(cost, train)
+        return show_graph(cost, train, __file__)
 
-    progress = plumbing.Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
+    progress = Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
             progress.step(train(trX[start:end], trY[start:end]))
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
         progress.epoch(i, accuracy)
     if save:
-        plumbing.save(save, w_h=w_h, w_h2=w_h2, w_o=w_o)
+        save_weights(save, w_h=w_h, w_h2=w_h2, w_o=w_o)
     return accuracy
 
 
 if __name__ == "__main__":
-    plumbing.run(main)
+    run(main, seed=mrg_seed)  # MRG_RandomStreams takes seeds 1 to 2147462578

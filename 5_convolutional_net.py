@@ -1,5 +1,5 @@
 """Slide "A convolutional net": three conv + max-pool layers, a dense layer, RMSprop; the slide shows 99.5 %."""
-import plumbing.defaults  # Theano's defaults: import it before theano
+import plumbing.defaults  # Theano's set-up: import it before theano
 import numpy as np
 import theano
 from theano import tensor as T
@@ -8,6 +8,10 @@ from theano.tensor.nnet import conv2d
 from theano.tensor.signal.pool import pool_2d
 
 from load import mnist
+from plumbing.cli import mrg_seed, run  # the command line: a flag for each keyword of main()
+from plumbing.graph import show_graph
+from plumbing.progress import Progress
+from plumbing.saving import save_weights
 
 
 def floatX(X):
@@ -71,6 +75,10 @@ def model(X, w, w2, w3, w4, w_o, srng, p_drop_conv, p_drop_hidden):
 
 def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
          log=None, save=None, graph=False):
+    """Train on MNIST and test after each epoch, one line per epoch.
+
+    seed: the initial weights (np.random) and the dropout masks (MRG_RandomStreams)
+    """
     np.random.seed(seed)
     srng = RandomStreams(seed)
     trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
@@ -97,18 +105,18 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
     if graph:
-        return plumbing.show_graph(cost, train)
+        return show_graph(cost, train, __file__)
 
-    progress = plumbing.Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
+    progress = Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
             progress.step(train(trX[start:end], trY[start:end]))
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(teX))
         progress.epoch(i, accuracy)
     if save:
-        plumbing.save(save, w=w, w2=w2, w3=w3, w4=w4, w_o=w_o)
+        save_weights(save, w=w, w2=w2, w3=w3, w4=w4, w_o=w_o)
     return accuracy
 
 
 if __name__ == "__main__":
-    plumbing.run(main)
+    run(main, seed=mrg_seed)  # MRG_RandomStreams takes seeds 1 to 2147462578

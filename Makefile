@@ -1,5 +1,5 @@
 # make run: set up .venv if needed, then run all six scripts on a short schedule.
-# make test: the same set-up, then the test suite.
+# make test: the same set-up, then the whole test suite; make quick: the minute's tests for editing a lesson.
 # Set-up (plumbing/bootstrap.py): Python 3.11 from PYTHON=..., else from PATH, else fetched by uv;
 # then requirements.txt into .venv.
 PYTHON ?=
@@ -11,9 +11,11 @@ PY := $(VENV)/bin/python
 SHARED_MNIST := $(wildcard $(abspath ../shared/datasets/mnist))
 export MNIST_DIR ?= $(SHARED_MNIST)
 
-.PHONY: run test check-fresh reproduce reproduce-quick figures old-net bench clean
+RESULTS ?= results
 
-$(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py
+.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench clean
+
+$(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py plumbing/venv_hook.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
 	  { echo "error: no python3 here: install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; exit 1; }
 	@$(BOOTSTRAP_PYTHON) plumbing/bootstrap.py --python '$(PYTHON)' --venv $(VENV)
@@ -30,29 +32,32 @@ run: $(VENV)/installed
 test: $(VENV)/installed
 	$(PY) -m pytest -q tests
 
+quick: $(VENV)/installed  # for someone editing a lesson: helpers, shapes, one short run per script
+	$(PY) -m pytest -q -m quick tests
+
 check-fresh:  # make run and make test on a new Debian 13 root, as a newcomer (root; about 8 minutes)
 	bash plumbing/check_fresh.sh
 
 reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 cores; ARGS="--seeds 1-5" or "--epochs 20"
-	$(PY) -m plumbing.reproduce $(ARGS)
+	$(PY) -m tools.reproduce $(ARGS)
 
-reproduce-quick: $(VENV)/installed  # minutes; into results/quick (make figures ARGS="--results results/quick")
-	$(PY) -m plumbing.reproduce --quick $(ARGS)
+reproduce-quick: $(VENV)/installed  # minutes; into results/quick (then: make figures RESULTS=results/quick)
+	$(PY) -m tools.reproduce --quick $(ARGS)
 
-figures: $(VENV)/installed  # from what reproduce wrote into results/; the moons' pictures; the old net's chart
-	$(PY) -m plumbing.figures $(ARGS)
-	$(PY) -m plumbing.moons
-	$(PY) -m plumbing.old_net report
+figures: $(VENV)/installed  # into $(RESULTS)/figures, from what reproduce wrote; the moons lesson's runs; the old net's chart
+	$(PY) understanding.py --save $(RESULTS)/models/understanding.npz
+	$(PY) -m tools.figures --results $(RESULTS) $(ARGS)
+	$(PY) -m tools.old_net report --out $(RESULTS)/old_net
 
 old-net: $(VENV)/installed  # the old net's 98.4 %: the posted code far past 100 epochs, then one change at a time
-	$(PY) -m plumbing.old_net long
-	$(PY) -m plumbing.old_net one-change
+	$(PY) -m tools.old_net long
+	$(PY) -m tools.old_net one-change
 
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
-	  -r plumbing/bench/requirements.txt
-	$(PY) plumbing/bench/bench.py $(ARGS)
+	  -r tools/bench/requirements.txt
+	$(PY) -m tools.bench.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__

@@ -160,6 +160,18 @@ def make_venv(python, venv, requirements):
         shutil.rmtree(venv, ignore_errors=True)
         raise Failure(f"installing into {venv} failed (see pip's message above); nothing was kept. "
                       f"Check the network and run make again.") from None
+    install_hook(venv)
+
+
+def install_hook(venv):
+    """tutorial.pth in the venv's site-packages: the lessons' folder on sys.path, and the project's
+    Theano flags for a plain `import theano` (plumbing/venv_hook.py)."""
+    site = subprocess.run([os.path.join(venv, "bin", "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    hook = os.path.join(ROOT, "plumbing", "venv_hook.py")
+    with open(os.path.join(site, "tutorial.pth"), "w") as pth:  # the hook by its path: `plumbing` stays unimported
+        pth.write(f"{ROOT}\nimport importlib.util as u; s = u.spec_from_file_location('tutorial_venv_hook', "
+                  f"{hook!r}); s.loader.exec_module(u.module_from_spec(s))\n")
 
 
 def main(argv=None):

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 import plumbing.defaults  # noqa: E402,F401
-from plumbing import import_script  # noqa: E402
-from plumbing.reproduce import seeds  # noqa: E402
+from tools.lessons import import_script  # noqa: E402
+from tools.reproduce import seeds  # noqa: E402
 from test_scripts import SCHEDULES  # noqa: E402
 
 

@@ -7,10 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import plumbing.defaults  # noqa: E402,F401  (first: Theano's defaults before any theano import)
-from plumbing import MNIST_LESSONS, SCRIPTS, as_input, import_script  # noqa: E402,F401
-
-LESSONS = SCRIPTS + ["plumbing/moons"]  # every file that teaches: its helpers are the slides' own
+import plumbing.defaults  # noqa: E402,F401  (first: Theano's set-up before any theano import)
+from tools.lessons import LESSONS, MNIST_LESSONS, SCRIPTS, as_input, import_script  # noqa: E402,F401
 
 
 def mnist_dir():
@@ -26,14 +24,14 @@ def real_mnist_dir():
 
 
 def run_script(name, *args, env=None, timeout=600, **kwargs):
-    """Run a script as a subprocess from another folder, as a user would from the shell; a tool of
-    plumbing/ ('plumbing/moons') with python -m, as the Makefile does."""
+    """Run a script as a subprocess from another folder, as a user would from the shell; a tool
+    ('tools/reproduce') with python -m from the lessons' folder, as the Makefile does."""
     full_env = dict(os.environ, **(env or {}))
     if "MNIST_DIR" not in (env or {}) and mnist_dir():
         full_env["MNIST_DIR"] = mnist_dir()
-    if name.startswith("plumbing/"):
-        full_env["PYTHONPATH"] = str(ROOT)
+    if name.startswith("tools/"):
         command = ["-m", name.replace("/", ".")]
+        kwargs.setdefault("cwd", ROOT)
     else:
         command = [str(ROOT / f"{name}.py")]
     return subprocess.run([sys.executable, *command, *map(str, args)],
@@ -47,11 +45,13 @@ NUMPY_BLAS_WARNING = "WARNING (theano.tensor.blas): Using NumPy C-API based impl
 
 
 def own_stderr(stderr):
-    """A process's stderr less the line Theano prints by design under the configuration in force."""
+    """A process's stderr less the lines printed by design: plumbing's line when Theano starts
+    compiling (a cold cache), and Theano's warning under NumPy's BLAS."""
     import theano
-    if theano.config.blas.ldflags:
-        return stderr
-    return "".join(line for line in stderr.splitlines(keepends=True) if line.strip() != NUMPY_BLAS_WARNING)
+    from plumbing.compiling import MESSAGE
+    by_design = {MESSAGE} | ({NUMPY_BLAS_WARNING} if not theano.config.blas.ldflags else set())
+    return "".join(line for line in stderr.splitlines(keepends=True) if line.strip() not in by_design
+                   and not line.startswith("INFO (theano.gof.compilelock)"))
 
 
 def epoch_lines(stdout):

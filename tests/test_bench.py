@@ -1,4 +1,4 @@
-"""plumbing/bench/bench.py runs end to end on a tiny schedule and reports what its table claims."""
+"""tools/bench/bench.py runs end to end on a tiny schedule and reports what its table claims."""
 import json
 import os
 import subprocess
@@ -10,9 +10,9 @@ from conftest import ROOT, mnist_dir
 def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, **({"MNIST_DIR": mnist_dir()} if mnist_dir() else {}))
-    done = subprocess.run([sys.executable, str(ROOT / "plumbing" / "bench" / "bench.py"), "--no-torch", "--steps", "3",
+    done = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--no-torch", "--steps", "3",
                            "--rounds", "2", "--scripts", "3_net", "--json", str(out)],
-                          capture_output=True, text=True, timeout=600, env=env)
+                          capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     row, = report["rows"]

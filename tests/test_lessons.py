@@ -12,6 +12,8 @@ from theano import tensor as T
 
 from conftest import LESSONS, ROOT, import_script, own_stderr
 
+pytestmark = pytest.mark.quick  # all of them: the minute's tests for someone editing a lesson
+
 HELPERS = ["floatX", "init_weights", "rectify", "softmax", "dropout", "RMSprop", "sgd"]
 
 
@@ -131,7 +133,7 @@ def test_model_reads_no_global_variables(name):
 @pytest.mark.parametrize("name", LESSONS)
 def test_importing_a_script_prints_and_trains_nothing(name, tmp_path):
     # an empty data folder and no network: any attempt to load or fetch MNIST would fail loudly
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from plumbing import import_script;"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from tools.lessons import import_script;"
             "assert callable(import_script(sys.argv[2]).main)")
     env = dict(os.environ, MNIST_DIR=str(tmp_path), HTTPS_PROXY="http://127.0.0.1:9")
     result = subprocess.run([sys.executable, "-c", code, str(ROOT), name],

@@ -1,4 +1,5 @@
-"""plumbing/moons.py: what the README says of its pictures, measured on the training runs themselves."""
+"""understanding.py, the moons lesson: what its page says of its pictures, measured on the training runs
+themselves; and tools/figures.py drawing them from what the lesson saved."""
 import os
 import pty
 import subprocess
@@ -14,9 +15,12 @@ PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
 
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("figures")
-    results = import_script("plumbing/moons").main(steps=20000, seed=42, out=str(out))
-    return results, out
+    results_dir = tmp_path_factory.mktemp("results")
+    results = import_script("understanding").main(steps=20000, seed=42,
+                                                  save=str(results_dir / "models" / "understanding.npz"))
+    done = run_script("tools/figures", "--results", results_dir)  # no MNIST models: the moons' pictures only
+    assert done.returncode == 0, done.stderr
+    return results, results_dir / "figures"
 
 
 def test_rmsprop_reaches_a_lower_cost_than_sgd(moons_run):
@@ -32,8 +36,7 @@ def test_rectifiers_end_lower_than_sigmoids(moons_run):
 def line_fit(labels_on_grid):
     """How much of a boundary drawn on the grid the best straight line reproduces (1.0: a line)."""
     from sklearn.linear_model import LogisticRegression
-    from plumbing.figures import moons_grid
-    points = moons_grid()[:, :2]
+    points = import_script("understanding").moons_grid()[:, :2]
     if len(np.unique(labels_on_grid)) == 1:
         return 1.0
     return LogisticRegression(C=1e4, max_iter=5000).fit(points, labels_on_grid).score(points, labels_on_grid)
@@ -71,17 +74,19 @@ def test_every_picture_is_written(moons_run):
 
 
 def test_same_seed_same_costs_from_the_shell(tmp_path):
-    first = run_script("plumbing/moons", "--steps", 300, "--out", tmp_path / "a")
-    second = run_script("plumbing/moons", "--steps", 300, "--out", tmp_path / "b")
+    first = run_script("understanding", "--steps", 300, "--save", tmp_path / "a.npz")
+    second = run_script("understanding", "--steps", 300, "--save", tmp_path / "b.npz")
     assert first.returncode == 0, first.stderr
     assert first.stdout.replace(str(tmp_path / "a"), "") == second.stdout.replace(str(tmp_path / "b"), "")
-    assert "cost" in first.stdout and "--steps" in run_script("plumbing/moons", "-h").stdout
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
+    assert "cost" in first.stdout and "--steps" in run_script("understanding", "-h").stdout
 
 
 def test_no_progress_bar_is_left_behind_on_a_terminal(tmp_path):
     main, child = pty.openpty()  # stdout and stderr a terminal: the bar is drawn
-    proc = subprocess.Popen([sys.executable, "-m", "plumbing.moons", "--steps", "300", "--out", str(tmp_path)],
-                            stdout=child, stderr=child, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "understanding.py"), "--steps", "300"],
+                            stdout=child, stderr=child, cwd=tmp_path)
     os.close(child)
     output = b""
     while True:

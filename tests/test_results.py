@@ -11,7 +11,7 @@ import pytest
 
 from conftest import MNIST_LESSONS, ROOT, as_input, epoch_lines, mnist_dir, run_script
 from load import mnist
-from plumbing import figures, reproduce
+from tools import figures, reproduce
 
 SCRIPTS = list(MNIST_LESSONS)
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -67,7 +67,7 @@ def png_pixels(path):
 
 def test_figures_from_tiny_saved_models(tiny_results, tmp_path):
     results, _ = tiny_results
-    done = subprocess.run([sys.executable, "-m", "plumbing.figures", "--results", str(results),
+    done = subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(results),
                            "--out", str(tmp_path), "--ntest", str(NTEST)], capture_output=True, text=True,
                           cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
@@ -91,7 +91,7 @@ def test_a_model_missing_a_weight_is_one_clear_error(tiny_results, tmp_path):
     shutil.copy(results / "logs" / f"{script}-seed42.csv", tmp_path / "logs")
     saved = np.load(model_path(results, script), allow_pickle=False)
     np.savez(tmp_path / "models" / f"{script}-seed42.npz", w_h=saved["w_h"])  # no w_o
-    done = subprocess.run([sys.executable, "-m", "plumbing.figures", "--results", str(tmp_path),
+    done = subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(tmp_path),
                            "--out", str(tmp_path / "out"), "--ntest", "50"], capture_output=True, text=True,
                           cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 1
@@ -201,7 +201,7 @@ def test_graph_shows_the_graph_before_and_after_compiling(tmp_path, how):
         done = run_script("5_convolutional_net", "--graph", "--ntrain", 128, "--ntest", 10, cwd=tmp_path)
     else:  # main(graph=True) from a user's program: the picture is still named after the script
         code = ("import sys; sys.path.insert(0, sys.argv[1]); import plumbing.defaults;"
-                "from plumbing import import_script;"
+                "from tools.lessons import import_script;"
                 "import_script('5_convolutional_net').main(graph=True, ntrain=128, ntest=10)")
         done = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, cwd=tmp_path,
                               env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
@@ -253,9 +253,10 @@ def test_table_gives_mean_spread_and_range_over_seeds(tmp_path):
     write_log(logs / "4_modern_net-seed3.csv", [0.97, 1.00])
     write_log(logs / "4_modern_net-seed42.csv", [0.94, 0.975, 0.99, 0.991])  # its first two epochs count too
     write_log(logs / "4_modern_net-seed7.csv.bak", [0.1])  # not a log
-    (logs / "1_linear_regression-seed42.txt").write_text("epoch 100  cost 0.1000     0.0s\nw = 2.0031\n")
+    (tmp_path / "models").mkdir()
+    np.savez(tmp_path / "models" / "1_linear_regression-seed42.npz", w=np.float32(2.0031))  # as its --save writes
     (tmp_path / "runs.md").write_text("- a run\n")
-    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--table", "--quick", "--results",
+    done = subprocess.run([sys.executable, "-m", "tools.reproduce", "--table", "--quick", "--results",
                            str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
@@ -272,7 +273,7 @@ def test_table_gives_mean_spread_and_range_over_seeds(tmp_path):
 
 
 def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--quick", "--epochs", "1", "--seeds", "1-2",
+    done = subprocess.run([sys.executable, "-m", "tools.reproduce", "--quick", "--epochs", "1", "--seeds", "1-2",
                            "--scripts", "1_linear_regression,2_logistic_regression", "--results", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
@@ -283,7 +284,9 @@ def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
     assert row[3] == "1, 2" and row[4] == f"{100 * np.mean(logged):.2f} ± {100 * np.std(logged, ddof=1):.2f} %"
     assert 0.75 < min(logged) and logged[0] != logged[1]  # two seeds, two runs
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "1_linear_regression-seed1.npz", "1_linear_regression-seed2.npz",
         "2_logistic_regression-seed1.npz", "2_logistic_regression-seed2.npz"]
+    assert (tmp_path / "logs" / "1_linear_regression-seed1.csv").read_text().count("\n") == 2  # header, one epoch
     assert len(re.findall(r"w = \d\.\d{4} \(seed [12]\)", table)) == 2
     assert "--seeds 1-2" in (tmp_path / "runs.md").read_text()
 
@@ -291,7 +294,7 @@ def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
 # --- the old net's experiment ----------------------------------------------------------------------
 
 def test_crossings_are_the_first_epoch_at_or_above_each_target():
-    from plumbing.old_net import crossings
+    from tools.old_net import crossings
     assert crossings(np.array([0.96, 0.975, 0.981, 0.979, 0.985])) == {0.97: 2, 0.98: 3, 0.984: 5}
     assert crossings(np.array([0.95, 0.97])) == {0.97: 2, 0.98: None, 0.984: None}
 
@@ -299,15 +302,15 @@ def test_crossings_are_the_first_epoch_at_or_above_each_target():
 def test_one_change_changes_the_learning_rate_and_nothing_else():
     args = ["--epochs", 1, "--ntrain", 1280, "--ntest", 500]
     lesson = run_script("3_net", *args)
-    same = run_script("plumbing/old_net", "_train", "--lr", "0.05", *args)  # the lesson's own rate
-    faster = run_script("plumbing/old_net", "_train", "--lr", "0.5", *args)
+    same = run_script("3_net", "--lr", "0.05", *args)  # the lesson's own rate
+    faster = run_script("3_net", "--lr", "0.5", *args)
     assert lesson.returncode == same.returncode == faster.returncode == 0, same.stderr + faster.stderr
     assert [c for c, _ in epoch_lines(same.stdout)] == [c for c, _ in epoch_lines(lesson.stdout)]
     assert [c for c, _ in epoch_lines(faster.stdout)] != [c for c, _ in epoch_lines(lesson.stdout)]
 
 
 def test_levelled_off_compares_the_best_now_with_the_best_patience_epochs_ago():
-    from plumbing.old_net import levelled_off
+    from tools.old_net import levelled_off
     rising = [0.90, 0.95, 0.96, 0.962, 0.963, 0.958]
     assert not levelled_off(rising[:2], patience=2, min_gain=0.005)  # too short to say
     assert not levelled_off(rising[:4], patience=2, min_gain=0.005)  # 0.962 - 0.95
@@ -317,9 +320,9 @@ def test_levelled_off_compares_the_best_now_with_the_best_patience_epochs_ago():
 
 
 def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
-    from plumbing.old_net import levelled_off
+    from tools.old_net import levelled_off
     out = tmp_path / "old_net"
-    done = run_script("plumbing/old_net", "long", "--max-epochs", 40, "--patience", 3, "--min-gain", 0.01,
+    done = run_script("tools/old_net", "long", "--max-epochs", 40, "--patience", 3, "--min-gain", 0.01,
                       "--ntrain", 1280, "--ntest", 500, "--out", out)
     assert done.returncode == 0, done.stderr
     accuracies = np.loadtxt(out / "long.csv", delimiter=",", skiprows=1, ndmin=2)[:, 2]
@@ -338,7 +341,7 @@ def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
 def test_reproduce_without_data_is_one_clear_error(tmp_path):
     offline = dict(os.environ, MNIST_DIR=str(tmp_path / "nothing"), HTTPS_PROXY="http://127.0.0.1:9",
                    HTTP_PROXY="http://127.0.0.1:9")
-    done = subprocess.run([sys.executable, "-m", "plumbing.reproduce", "--table", "--results", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "tools.reproduce", "--table", "--results", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, env=offline)
     assert done.returncode == 1 and "\nerror: MNIST files missing" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "results.md").exists()

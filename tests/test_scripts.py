@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, SCRIPTS, epoch_lines, import_script, mnist_dir, own_stderr, run_script
 
 
+@pytest.mark.quick
 def test_multiply_prints_2_and_9():
     result = run_script("0_multiply")
     assert result.returncode == 0, result.stderr
@@ -28,6 +29,22 @@ def test_linear_regression_finds_the_least_squares_w(seed):
     x = np.linspace(-1, 1, 101)
     y = 2 * x + np.random.randn(*x.shape) * 0.33
     assert abs(w - (x * y).sum() / (x * x).sum()) < 0.02  # SGD with a constant step ends near it (seen: 0.007)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("name", SCRIPTS[1:])
+def test_one_tiny_epoch_runs_and_logs_what_it_prints(name, tmp_path):
+    tiny = [] if name == "1_linear_regression" else ["--ntrain", 256, "--ntest", 100]
+    result = run_script(name, "--epochs", 1, *tiny, "--log", tmp_path / "log.csv")
+    assert result.returncode == 0, result.stderr
+    (cost, accuracy), = epoch_lines(result.stdout)
+    header, row = (tmp_path / "log.csv").read_text().splitlines()
+    epoch, logged_cost, logged_accuracy, seconds = row.split(",")
+    assert header == "epoch,cost,accuracy,seconds" and epoch == "1" and float(seconds) > 0
+    assert f"{float(logged_cost):.4f}" == f"{cost:.4f}"
+    assert (logged_accuracy == "") == (accuracy is None)
+    if accuracy is not None:
+        assert f"{float(logged_accuracy):.4f}" == f"{accuracy:.4f}"
 
 
 # script -> (epochs, training images, test images, accuracy floor). Calibrated by tests/calibrate.py
@@ -144,13 +161,13 @@ def test_unwritable_log_is_one_clear_error(tmp_path):
 
 
 def test_nan_cost_stops_with_the_last_result():
-    import plumbing
+    from plumbing.progress import Progress, Stop
     try:
-        progress = plumbing.Progress(steps=3)
+        progress = Progress(steps=3)
         progress.step(0.5)
         progress.epoch(0, 0.25)
         progress.step(0.4)
-        with pytest.raises(plumbing.Stop) as stop:
+        with pytest.raises(Stop) as stop:
             progress.step(float("nan"))
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -178,21 +195,22 @@ def send_ctrl_c():
 
 
 def test_ctrl_c_during_the_last_evaluation_stops_with_its_result():
-    import plumbing
+    from plumbing.progress import Progress, Stop
     before = signal.getsignal(signal.SIGINT)
-    progress = plumbing.Progress(steps=1, epochs=1)
+    progress = Progress(steps=1, epochs=1)
     progress.step(0.5)
     send_ctrl_c()  # while the test set is being evaluated
-    with pytest.raises(plumbing.Stop) as stop:
+    with pytest.raises(Stop) as stop:
         progress.epoch(0, 0.75)
     assert stop.value.code == 130 and "last result: epoch   1  cost 0.5000  test accuracy 0.7500" in str(stop.value)
     assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_after_the_last_epoch_ctrl_c_is_the_programs_again(tmp_path):
-    import plumbing
+    from plumbing.progress import Progress
+    from plumbing.saving import write_atomically
     before = signal.getsignal(signal.SIGINT)
-    progress = plumbing.Progress(steps=1, epochs=2)
+    progress = Progress(steps=1, epochs=2)
     for epoch in range(2):
         assert signal.getsignal(signal.SIGINT) is not before
         progress.step(0.5)
@@ -205,13 +223,13 @@ def test_after_the_last_epoch_ctrl_c_is_the_programs_again(tmp_path):
         f.write(b"rest")
 
     with pytest.raises(KeyboardInterrupt):
-        plumbing.write_atomically(tmp_path / "model.npz", write)
+        write_atomically(tmp_path / "model.npz", write)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_ctrl_c_reaches_a_users_program_after_main_returns():
     code = ("import os, signal, sys, time; sys.path.insert(0, sys.argv[1]);"
-            "import plumbing.defaults; from plumbing import import_script;"
+            "import plumbing.defaults; from tools.lessons import import_script;"
             "import_script('2_logistic_regression').main(epochs=1, ntrain=256, ntest=100)\n"
             "try:\n os.kill(os.getpid(), signal.SIGINT); time.sleep(2); print('Ctrl-C was swallowed')\n"
             "except KeyboardInterrupt:\n print('Ctrl-C reached the program')")

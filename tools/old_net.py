@@ -1,17 +1,17 @@
 """Experiment: why the old net's 95.7 % after 100 epochs is not the slide's 98.4 %.
 
-    .venv/bin/python -m plumbing.old_net long        # the posted code, far past 100 epochs (about an hour)
-    .venv/bin/python -m plumbing.old_net one-change  # 100 epochs with ONE hyperparameter changed, per run
-    .venv/bin/python -m plumbing.old_net report      # results/old_net.md and results/figures/old_net.png
+    python -m tools.old_net long        # the posted code, far past 100 epochs (about an hour)
+    python -m tools.old_net one-change  # 100 epochs with ONE hyperparameter changed, per run
+    python -m tools.old_net report      # results/old_net.md and results/figures/old_net.png
 
 `long` runs 3_net.py unchanged and stops it (as Ctrl-C does, after a minibatch) once it reaches
 98.4 %, once it levels off (its best accuracy rose by less than 0.05 points over the last 200 epochs),
 or at --max-epochs.
-`one-change` is an experiment, not the lesson: each run is 3_net.py with the learning rate of its
-sgd() (0.05) or its batch size (128) changed, and nothing else. Logs go to results/old_net/.
+`one-change` runs 3_net.py with one flag changed, its learning rate (--lr, 0.05) or its batch size
+(--batch-size, 128), and nothing else. Logs go to results/old_net/. The long run is watched through
+its --log file, which gains a row after every epoch.
 """
 import argparse
-import functools
 import signal
 import subprocess
 import sys
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from plumbing import ROOT, import_script, run, write_atomically
-from plumbing.reproduce import read_log, record_run, write
+from plumbing.saving import write_atomically
+from tools.lessons import ROOT
+from tools.logs import read_log, record_run, write
 
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
@@ -40,15 +41,6 @@ def crossings(accuracies):
     return {t: (int(np.argmax(accuracies >= t)) + 1 if (accuracies >= t).any() else None) for t in TARGETS}
 
 
-def train_changed(lr, argv):
-    """3_net.py's main() with sgd()'s learning rate replaced by lr: the one change of the run."""
-    import plumbing.defaults  # noqa: F401  (Theano's defaults, before the script imports theano)
-    net = import_script("3_net")
-    if lr is not None:
-        net.sgd = functools.partial(net.sgd, lr=lr)
-    run(net.main, argv)
-
-
 def levelled_off(accuracies, patience, min_gain):
     """Whether the best test accuracy rose by less than min_gain over the last `patience` epochs."""
     if len(accuracies) <= patience:
@@ -56,24 +48,35 @@ def levelled_off(accuracies, patience, min_gain):
     return max(accuracies) - max(accuracies[:-patience]) < min_gain
 
 
-def long_run(out, max_epochs, patience, min_gain, data):
+def stop_rule(accuracies, patience, min_gain):
+    """(epoch, reason) of the first epoch that reached 98.4 % or after which the accuracy levelled
+    off, or None."""
+    for end in range(1, len(accuracies) + 1):
+        if accuracies[end - 1] >= TARGETS[-1]:
+            return end, "reached 98.4 %"
+        if levelled_off(accuracies[:end], patience, min_gain):
+            return end, f"levelled off: the best accuracy rose by less than {100 * min_gain:g} points in {patience} epochs"
+    return None
+
+
+def long_run(out, max_epochs, patience, min_gain, data, poll=0.5):
+    """3_net.py far past 100 epochs, watched through its --log; stopped as Ctrl-C stops it (after a
+    minibatch) at the first epoch that meets the stop rule."""
     log = out / "long.csv"
+    log.unlink(missing_ok=True)
     proc = subprocess.Popen([sys.executable, str(ROOT / "3_net.py"), "--epochs", str(max_epochs), "--log", str(log),
-                             *data], stdout=subprocess.PIPE, text=True)
-    accuracies, reason = [], f"--max-epochs {max_epochs}"
-    for line in proc.stdout:
-        print(line, end="", flush=True)
-        words = line.split()
-        if not line.startswith("epoch"):
-            continue
-        accuracies.append(float(words[words.index("accuracy") + 1]))
-        if accuracies[-1] >= TARGETS[-1] or levelled_off(accuracies, patience, min_gain):
-            reason = "reached 98.4 %" if accuracies[-1] >= TARGETS[-1] else \
-                f"levelled off: the best accuracy rose by less than {100 * min_gain:g} points in {patience} epochs"
-            proc.send_signal(signal.SIGINT)  # stops after the current minibatch; the log keeps every epoch
+                             *data])
+    stop = None
+    while stop is None:
+        running = proc.poll() is None
+        stop = stop_rule(read_log(log), patience, min_gain) if log.exists() else None
+        if stop or not running:
             break
-    epoch = len(accuracies)
+        time.sleep(poll)
+    if stop and proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # the log keeps every finished epoch
     proc.wait()
+    epoch, reason = stop or (len(read_log(log)) if log.exists() else 0, f"--max-epochs {max_epochs}")
     write(out / "long.txt", f"stopped at epoch {epoch}: {reason}\n")
     print(f"stopped at epoch {epoch}: {reason}")
 
@@ -138,21 +141,14 @@ def main():
     elif args.what == "one-change":
         for name in args.runs.split(","):
             print(f"== {name}: {CHANGES[name][0]}", flush=True)
-            done = subprocess.run([sys.executable, "-m", "plumbing.old_net", "_train", *CHANGES[name][1],
-                                   "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")], cwd=ROOT)
+            done = subprocess.run([sys.executable, str(ROOT / "3_net.py"), *CHANGES[name][1],
+                                   "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")])
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
     if args.what != "report":
-        record_run(out, " ".join(["python -m plumbing.old_net", *sys.argv[1:]]), started)
+        record_run(out, " ".join(["python -m tools.old_net", *sys.argv[1:]]), started)
     report(out, out.parent / "figures" / "old_net.png")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["_train"]:
-        lr = None
-        argv = sys.argv[2:]
-        if argv[:1] == ["--lr"]:
-            lr, argv = float(argv[1]), argv[2:]
-        train_changed(lr, argv)
-    else:
-        main()
+    main()

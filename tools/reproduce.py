@@ -1,23 +1,20 @@
 """Reproduce the talk's table: train every model over one or more seeds, add the k-NN baseline,
 write results/results.md.
 
-    .venv/bin/python -m plumbing.reproduce            # the slides' full schedules, seed 42 (about an hour on 2 cores)
-    .venv/bin/python -m plumbing.reproduce --seeds 1-5 --scripts 2_logistic_regression,3_net
-    .venv/bin/python -m plumbing.reproduce --epochs 10 --seeds 1-3 --scripts 5_convolutional_net
-    .venv/bin/python -m plumbing.reproduce --table    # rebuild results.md from the logs, no training
-    .venv/bin/python -m plumbing.reproduce --quick    # minutes: 3 epochs on 25,600 images, into results/quick
+    python -m tools.reproduce            # the slides' full schedules, seed 42 (about an hour on 2 cores)
+    python -m tools.reproduce --seeds 1-5 --scripts 2_logistic_regression,3_net
+    python -m tools.reproduce --epochs 10 --seeds 1-3 --scripts 5_convolutional_net
+    python -m tools.reproduce --table    # rebuild results.md from the logs, no training
+    python -m tools.reproduce --quick    # minutes: 3 epochs on 25,600 images, into results/quick
 
 Each script runs as from the shell with --seed, --log and --save: results/logs/SCRIPT-seedN.csv and
-results/models/SCRIPT-seedN.npz feed figures.py. The table is built from every log in results/logs,
+results/models/SCRIPT-seedN.npz feed figures.py (and 1_linear_regression's saved w the table). The table is built from every log in results/logs,
 so runs made by different commands add up: for each script and each length of run, the test
 accuracy at that epoch of every log that long or longer (a run's first 10 epochs are a 10-epoch
 run), as mean, sample standard deviation and range over seeds. Each command is listed in
 results/runs.md. Ctrl-C stops cleanly; the table is rewritten only after every run has finished.
 """
 import argparse
-import datetime
-import os
-import platform
 import re
 import signal
 import subprocess
@@ -28,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from load import DataError, mnist
-from plumbing import MNIST_LESSONS, ROOT, cpu_name, write_atomically
+from tools.lessons import MNIST_LESSONS, ROOT
+from tools.logs import record_run, spread, write
 
 LINEAR = "1_linear_regression"
 
@@ -61,32 +59,6 @@ def seeds(text):
     return sorted(set(found))
 
 
-def read_log(path):
-    """Test accuracies of a --log file, epoch by epoch."""
-    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    return data[:, 2]
-
-
-def seed_logs(logs, script):
-    """{seed: accuracies per epoch} of every SCRIPT-seedN.csv in logs."""
-    found = {}
-    for path in Path(logs).glob(f"{script}-seed*.csv"):
-        match = re.fullmatch(rf"{re.escape(script)}-seed(\d+)\.csv", path.name)
-        if match:
-            found[int(match[1])] = read_log(path)
-    return dict(sorted(found.items()))
-
-
-def spread(logs, script):
-    """[(epochs, seeds, accuracies)] for each length of run of script in logs, shortest first."""
-    runs = seed_logs(logs, script)
-    rows = []
-    for epochs in sorted({len(a) for a in runs.values()}):
-        chosen = [s for s, a in runs.items() if len(a) >= epochs]
-        rows.append((epochs, chosen, np.array([runs[s][epochs - 1] for s in chosen])))
-    return rows
-
-
 def percent(values):
     """'98.80 %' for one value, '98.77 ± 0.05 %' (sample standard deviation) for several."""
     if len(values) == 1:
@@ -98,25 +70,21 @@ def seed_list(chosen):
     return ", ".join(map(str, chosen))
 
 
-def linear_w(logs):
-    """{seed: w} from the outputs of 1_linear_regression.py kept in logs."""
+def linear_w(results):
+    """{seed: w} from the weights 1_linear_regression.py saved into results/models."""
     found = {}
-    for path in Path(logs).glob(f"{LINEAR}-seed*.txt"):
-        match = re.search(r"w = (\S+)", path.read_text())
+    for path in Path(results, "models").glob(f"{LINEAR}-seed*.npz"):
+        match = re.fullmatch(rf"{LINEAR}-seed(\d+)\.npz", path.name)
         if match:
-            found[int(re.search(r"seed(\d+)", path.name)[1])] = float(match[1])
+            found[int(match[1])] = float(np.load(path, allow_pickle=False)["w"])
     return dict(sorted(found.items()))
-
-
-def machine():
-    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
 
 
 def table(results, ntrain, ntest, knn_accuracy):
     """results.md: the spread over seeds of every script's logs, then the k-NN baseline and the runs."""
     logs = results / "logs"
     lines = [f"Test accuracy on {ntest:,} test images after training on {ntrain:,}; over several seeds, "
-             f"mean ± sample standard deviation and range. Built by `python -m plumbing.reproduce` from `{logs.name}/`; "
+             f"mean ± sample standard deviation and range. Built by `python -m tools.reproduce` from `{logs.name}/`; "
              f"what was run is listed below.", "",
              "| model | code | epochs | seeds | test accuracy here | range | slide |",
              "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
@@ -127,9 +95,9 @@ def table(results, ntrain, ntest, knn_accuracy):
             lines.append(f"| {name} | `{script}.py` | {epochs} | {seed_list(chosen)} | {percent(accuracies)} "
                          f"| {low_high} | {slide} |")
     if knn_accuracy is not None:
-        lines.append(f"| k-nearest neighbours, k=3, raw pixels | `plumbing/reproduce.py` | - | - | {100 * knn_accuracy:.2f} % "
+        lines.append(f"| k-nearest neighbours, k=3, raw pixels | `tools/reproduce.py` | - | - | {100 * knn_accuracy:.2f} % "
                      f"| - | about 95 % |")
-    ws = linear_w(logs)
+    ws = linear_w(results)
     if ws:
         lines += ["", f"`{LINEAR}.py` (slide \"Simple Linear Regression\", y = 2x + noise): "
                       + "; ".join(f"w = {w:.4f} (seed {s})" for s, w in ws.items()) + "."]
@@ -137,17 +105,6 @@ def table(results, ntrain, ntest, knn_accuracy):
     if runs.exists():
         lines += ["", "What was run:", "", runs.read_text().strip()]
     return "\n".join(lines) + "\n"
-
-
-def write(path, text):
-    write_atomically(path, lambda f: f.write(text.encode()))
-
-
-def record_run(folder, command, started):
-    """Append the command, the machine and the minutes since `started` to folder/runs.md."""
-    with open(Path(folder) / "runs.md", "a") as runs:
-        runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
-                   f"{(time.perf_counter() - started) / 60:.1f} min\n")
 
 
 def main():
@@ -184,16 +141,9 @@ def main():
                 name = f"{script}-seed{seed}"
                 flags = (["--epochs", str(args.epochs)] if args.epochs else []) if script == LINEAR else extra
                 print(f"== {script} --seed {seed} {' '.join(flags)}", flush=True)
-                if script == LINEAR:  # no MNIST, no --log: its output is kept
-                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), *flags],
-                                          stdout=subprocess.PIPE, text=True)
-                    print(done.stdout.splitlines()[-1] if done.stdout else "", flush=True)
-                    if done.returncode == 0:
-                        write(results / "logs" / f"{name}.txt", done.stdout)
-                else:
-                    done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), *extra,
-                                           "--log", str(results / "logs" / f"{name}.csv"),
-                                           "--save", str(results / "models" / f"{name}.npz")])
+                done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), *flags,
+                                       "--log", str(results / "logs" / f"{name}.csv"),
+                                       "--save", str(results / "models" / f"{name}.npz")])
                 if done.returncode != 0:
                     sys.exit(f"{script} --seed {seed} stopped (exit {done.returncode}); table not rewritten")
 
@@ -209,7 +159,7 @@ def main():
         sys.exit(f"error: {error}")
 
     if not args.table:
-        record_run(results, " ".join(["python -m plumbing.reproduce", *sys.argv[1:]]), started)
+        record_run(results, " ".join(["python -m tools.reproduce", *sys.argv[1:]]), started)
     text = table(results, ntrain, ntest, knn_accuracy)
     write(results / "results.md", text)
     print(text)

@@ -1,6 +1,6 @@
 """The talk's pictures, from the logs and models that reproduce.py (or --log / --save) wrote.
 
-    .venv/bin/python -m plumbing.figures [--results results] [--out results/figures]
+    python -m tools.figures [--results results] [--out RESULTS/figures]
 
 logistic_templates.png  "What it learns": the ten 28x28 weight templates of the logistic regression
 first_layer_3_net.png, first_layer_4_modern_net.png: 100 first-layer units of each net, as 28x28 images
@@ -14,6 +14,8 @@ noise.png               "Noise (or augmentation)": digits as the modern net sees
 conv_maps.png           "What a convolutional network learns": the feature maps of the convnet's
                         three conv + max-pool blocks for one test digit
 misclassified.png       test digits the best saved model gets wrong, with true and predicted labels
+understanding_*.png, understanding_rmsprop.gif: the moons lesson's boundaries and costs, from the
+                        runs `understanding.py --save RESULTS/models/understanding.npz` wrote
 Each script's model is the one saved by its longest run (seed 42 first, else the lowest seed); each
 is evaluated again on the test set (no training) and its accuracy printed.
 """
@@ -27,13 +29,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import plumbing.defaults  # noqa: E402  (Theano's defaults, before theano)
+import plumbing.defaults  # noqa: E402  (Theano's set-up, before theano)
 import theano  # noqa: E402
 from theano import tensor as T  # noqa: E402
 
 from load import DataError, mnist  # noqa: E402
-from plumbing import MNIST_LESSONS, ROOT, as_input, import_script, write_atomically  # noqa: E402
-from plumbing.reproduce import seed_logs  # noqa: E402
+from plumbing.cli import positive_int  # noqa: E402
+from plumbing.saving import write_atomically  # noqa: E402
+from tools.lessons import MNIST_LESSONS, ROOT, as_input, import_script  # noqa: E402
+from tools.logs import seed_logs  # noqa: E402
 
 SCRIPTS = list(MNIST_LESSONS)  # 2_logistic_regression ... 5_convolutional_net
 
@@ -240,33 +244,24 @@ def accuracy_chart(logs, path):
     return bands
 
 
-# --- the 2D moons: moons.py -----------------------------------------------------------------------
+# --- the 2D moons: understanding.py ----------------------------------------------------------------
 
-MOONS_BOX = (-1.6, 2.6, -1.1, 1.6)  # x from, x to, y from, y to
-
-
-def moons_grid(size=(140, 90)):
-    """Points (size[0] * size[1], 3) covering the moons, with the constant 1 moons.py appends."""
-    xs, ys = np.meshgrid(np.linspace(*MOONS_BOX[:2], size[0]), np.linspace(*MOONS_BOX[2:], size[1]))
-    return np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1).astype("float32")
-
-
-def snapshot_steps(steps):
-    """Steps after which the boundary is drawn: four for the SGD slide, 40 frames for the animation."""
-    frames = np.unique(np.geomspace(min(50, steps), steps, 40).astype(int))
-    return set(frames) | {max(1, steps // 20), max(1, steps // 4), max(1, steps // 2), steps}
-
-
-def logistic_accuracy(trX, trY):
-    """Training accuracy of a logistic regression on the same points (scikit-learn): the line to beat."""
-    from sklearn.linear_model import LogisticRegression
-    labels = trY.argmax(axis=1)
-    return LogisticRegression().fit(trX[:, :2], labels).score(trX[:, :2], labels)
+def saved_moons(path):
+    """(trX, trY, box, grid, results) from the runs understanding.py --save wrote: results as its
+    main() returns them, {run name: {"cost", "accuracy", "frames": {step: labels on the grid}}}."""
+    saved = np.load(path, allow_pickle=False)
+    results = {"logistic regression": float(saved["logistic_accuracy"])}
+    i = 0
+    while f"run{i}_name" in saved:
+        results[str(saved[f"run{i}_name"])] = {
+            "cost": saved[f"run{i}_cost"], "accuracy": float(saved[f"run{i}_accuracy"]),
+            "frames": dict(zip(saved[f"run{i}_steps"].tolist(), saved[f"run{i}_frames"]))}
+        i += 1
+    return saved["trX"], saved["trY"], tuple(saved["box"]), tuple(saved["grid"]), results
 
 
-def draw_boundary(ax, labels_on_grid, trX, trY, title):
-    shape = (90, 140)
-    ax.contourf(labels_on_grid.reshape(shape), extent=MOONS_BOX, origin="lower", levels=[-0.5, 0.5, 1.5],
+def draw_boundary(ax, labels_on_grid, trX, trY, title, box, grid):
+    ax.contourf(labels_on_grid.reshape(grid[1], grid[0]), extent=box, origin="lower", levels=[-0.5, 0.5, 1.5],
                 colors=["#f4c7a1", "#a9cbe8"])
     ax.scatter(trX[:, 0], trX[:, 1], c=trY.argmax(axis=1), cmap="coolwarm_r", s=10, edgecolors="k", linewidths=0.3)
     ax.set_title(title, fontsize=9)
@@ -274,17 +269,16 @@ def draw_boundary(ax, labels_on_grid, trX, trY, title):
     ax.set_yticks([])
 
 
-def moons_pictures(out, trX, trY, results):
+def moons_pictures(out, trX, trY, box, grid, results):
     """understanding_{sgd,units,rmsprop}.png and understanding_rmsprop.gif into out."""
     from matplotlib import animation
-    out = Path(out or ROOT / "results" / "figures")
     out.mkdir(parents=True, exist_ok=True)
     sgd, sigmoid, rmsprop = (results[k] for k in ("rectifiers, SGD", "sigmoids, SGD", "rectifiers, RMSprop"))
     steps = len(sgd["cost"])
 
     fig, axes = plt.subplots(1, 5, figsize=(16, 3.2))
     for ax, step in zip(axes, [max(1, steps // 20), max(1, steps // 4), max(1, steps // 2), steps]):
-        draw_boundary(ax, sgd["frames"][step], trX, trY, f"after {step:,} SGD steps")
+        draw_boundary(ax, sgd["frames"][step], trX, trY, f"after {step:,} SGD steps", box, grid)
     axes[4].plot(sgd["cost"])
     axes[4].set(xlabel="step", ylabel="training cost", title="cost")
     fig.suptitle("Understanding SGD: rectifier net, lr 0.05")
@@ -295,8 +289,8 @@ def moons_pictures(out, trX, trY, results):
             ("understanding_units.png", (sigmoid, sgd), ("sigmoid units", "rectifier units")),
             ("understanding_rmsprop.png", (sgd, rmsprop), ("SGD", "RMSprop"))]:
         fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-        draw_boundary(axes[0], a["frames"][steps], trX, trY, f"{label_a}: training accuracy {a['accuracy']:.2f}")
-        draw_boundary(axes[1], b["frames"][steps], trX, trY, f"{label_b}: training accuracy {b['accuracy']:.2f}")
+        draw_boundary(axes[0], a["frames"][steps], trX, trY, f"{label_a}: training accuracy {a['accuracy']:.2f}", box, grid)
+        draw_boundary(axes[1], b["frames"][steps], trX, trY, f"{label_b}: training accuracy {b['accuracy']:.2f}", box, grid)
         axes[2].plot(a["cost"], label=label_a)
         axes[2].plot(b["cost"], label=label_b)
         axes[2].set(xlabel="step", ylabel="training cost", title=f"after {steps:,} full-batch steps")
@@ -312,7 +306,7 @@ def moons_pictures(out, trX, trY, results):
     def draw(step):
         for ax, run, label in ((axes[0], sgd, "SGD"), (axes[1], rmsprop, "RMSprop")):
             ax.clear()
-            draw_boundary(ax, run["frames"][step], trX, trY, f"{label}, step {step:,}: cost {run['cost'][step - 1]:.3f}")
+            draw_boundary(ax, run["frames"][step], trX, trY, f"{label}, step {step:,}: cost {run['cost'][step - 1]:.3f}", box, grid)
 
     movie = animation.FuncAnimation(fig, draw, frames=frames)
     gif = out / "understanding_rmsprop.gif"
@@ -327,14 +321,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=str(ROOT / "results"), help="folder with logs/ and models/")
     parser.add_argument("--out", help="folder for the pictures (default: RESULTS/figures)")
-    parser.add_argument("--ntest", type=plumbing.positive_int, default=10000, help="test images to evaluate on")
+    parser.add_argument("--ntest", type=positive_int, default=10000, help="test images to evaluate on")
     args = parser.parse_args()
     results = Path(args.results)
     out = Path(args.out or results / "figures")
     models = pick_models(results)
-    if not models:
+    moons = results / "models" / "understanding.npz"
+    if not models and not moons.exists():
         sys.exit(f"no saved models in {results / 'models'}: run reproduce.py (or make reproduce-quick) first")
     out.mkdir(parents=True, exist_ok=True)
+    if moons.exists():
+        moons_pictures(out, *saved_moons(moons))
+    if not models:
+        return
     for script, path in models.items():
         print(f"{script}: {path.name}")
 

@@ -1,12 +1,12 @@
 """Speed and memory of scripts 2-5: Theano against the same models in PyTorch on the CPU.
 
-    make bench                                  the README's table (these defaults)
-    .venv/bin/python plumbing/bench/bench.py --levers    what each of the project's settings buys
+    make bench                                  the table (these defaults)
+    python -m tools.bench.bench --levers        what each of the project's settings buys
 
-Every measurement runs in a fresh process of its own. A Theano process builds the script's own
-graph (its main() runs one tiny epoch while the functions it compiles are kept, from a warm
-compile cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128;
-a PyTorch process does the same with torch_models.py beside this file. The two alternate, T P T P ..., for
+Every measurement runs in a fresh process of its own. A Theano process builds the script's graph
+from the lesson's own functions (theano_models.py beside this file), compiles it (from a warm
+cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128; a PyTorch
+process does the same with torch_models.py beside this file. The two alternate, T P T P ..., for
 `--rounds` rounds, and each figure is the median over all timed steps. Also measured, each in its
 own process: compile time with an empty Theano cache (cold) and a filled one (warm); prediction on
 the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all of MNIST; and
@@ -14,14 +14,12 @@ this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano 
 beside which each model's rate is shown: the floating-point operations of its matrix products and
 convolutions per training step (counted from the layer shapes) divided by the step time.
 
-Writes the table as JSON (results.json, or levers.json for --levers, beside this file).
+Writes the table as JSON into results/bench/ (results.json, or levers.json for --levers).
 Needs requirements.txt beside this file for PyTorch (make bench installs it).
 """
 import argparse
-import contextlib
 import datetime
 import importlib.util
-import io
 import json
 import os
 import platform
@@ -32,9 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-from plumbing import MNIST_LESSONS, ROOT, as_input, cpu_name, import_script, system_openblas_found  # noqa: E402
+from plumbing.machine import cpu_name, system_openblas_found
+from tools.lessons import MNIST_LESSONS, ROOT, as_input
+
+RESULTS = ROOT / "results" / "bench"
 
 SCRIPTS = list(MNIST_LESSONS)
 BATCH = 128
@@ -97,27 +96,12 @@ def blas_in_use(ldflags):
 
 # --- the workers: each runs in a fresh process and prints one JSON line ----------------------------
 
-def capture_compiled(script):
-    """Run the script's main() for one tiny epoch; return its compiled functions and compile seconds."""
-    import theano
-    compiled, real_function = [], theano.function
-
-    def function(*args, **kwargs):
-        started = time.perf_counter()
-        f = real_function(*args, **kwargs)
-        if sys._getframe(1).f_code.co_filename == str(ROOT / f"{script}.py"):  # not Theano's own
-            compiled.append((f, time.perf_counter() - started))
-        return f
-
-    module = import_script(script)
-    theano.function = function
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            module.main(epochs=1, ntrain=256, ntest=128)
-    finally:
-        theano.function = real_function
-    (train, train_s), (predict, predict_s) = compiled
-    return train, predict, train_s + predict_s
+def compiled(script):
+    """The script's training and prediction functions, and the seconds it took to build and compile them."""
+    from tools.bench.theano_models import build
+    started = time.perf_counter()
+    train, predict = build(script)
+    return train, predict, time.perf_counter() - started
 
 
 def minibatches(script, steps):
@@ -147,7 +131,7 @@ def thread_settings():
 def theano_worker(script, steps):
     import plumbing.defaults  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
-    train, predict, compile_s = capture_compiled(script)
+    train, predict, compile_s = compiled(script)
     result = {"compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
               "flags": {"openmp": theano.config.openmp, "allow_gc": theano.config.allow_gc},
               "threads": thread_settings()}
@@ -160,7 +144,7 @@ def theano_worker(script, steps):
 
 def torch_worker(script, steps):
     import torch
-    from torch_models import build
+    from tools.bench.torch_models import build
     torch.manual_seed(0)
     train, predict = build(script)
     batches, teX = minibatches(script, steps)
@@ -206,8 +190,8 @@ def run_worker(args, compiledir=None, env=None):
     full = dict(os.environ, **(env or {}))
     if compiledir:
         full["THEANO_FLAGS"] = ",".join(f for f in (full.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f)
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], env=full, capture_output=True,
-                         text=True, cwd=HERE)
+    out = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--worker", *args], env=full,
+                         capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.exit(f"worker {' '.join(args)} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -241,7 +225,7 @@ def machine():
 
 
 # What each of the project's settings buys (README, "Performance"), set as a user would, so that
-# plumbing/defaults.py leaves them as they are. From the third row on, each adds one thing to the row
+# plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
 STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg"
 SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
@@ -326,7 +310,7 @@ def main():
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch yardstick")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
     parser.add_argument("--json", default=None, help="where to write the results "
-                                                     "(default: results.json, levers.json beside this file)")
+                                                     "(default: results.json, levers.json in results/bench)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -336,11 +320,11 @@ def main():
         parser.error("--steps and --rounds must be at least 1")
     if args.levers:
         report, text = levers(args)
-        path = Path(args.json or HERE / "levers.json")
+        path = Path(args.json or RESULTS / "levers.json")
     else:
         yardstick = not args.no_torch
         if yardstick and importlib.util.find_spec("torch") is None:
-            sys.exit("PyTorch is missing: .venv/bin/pip install -r plumbing/bench/requirements.txt (or --no-torch)")
+            sys.exit("PyTorch is missing: .venv/bin/pip install -r tools/bench/requirements.txt (or --no-torch)")
         report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
                   "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
                                                                   env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
@@ -356,7 +340,8 @@ def main():
             print(f"{script}: Theano {row['theano_step_ms']:.2f} ms/step"
                   + (f", PyTorch {row['torch_step_ms']:.2f}, ratio {row['ratio']:.2f}" if yardstick else ""), flush=True)
         text = table(report)
-        path = Path(args.json or HERE / "results.json")
+        path = Path(args.json or RESULTS / "results.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
     print()
     print(text)

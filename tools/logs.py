@@ -1,0 +1,56 @@
+"""What the lessons write, read back: the --log CSV files named SCRIPT-seedN.csv; and runs.md,
+the list of what was run."""
+import datetime
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from plumbing.machine import cpu_name
+from plumbing.saving import write_atomically
+
+
+def read_log(path, column="accuracy"):
+    """One column of a --log file (epoch, cost, accuracy, seconds), epoch by epoch."""
+    with open(path) as f:
+        names = f.readline().strip().split(",")
+    data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
+    return data[:, names.index(column)] if data.size else np.empty(0)
+
+
+def seed_logs(logs, script, column="accuracy"):
+    """{seed: column per epoch} of every SCRIPT-seedN.csv in logs."""
+    found = {}
+    for path in Path(logs).glob(f"{script}-seed*.csv"):
+        match = re.fullmatch(rf"{re.escape(script)}-seed(\d+)\.csv", path.name)
+        if match:
+            found[int(match[1])] = read_log(path, column)
+    return dict(sorted(found.items()))
+
+
+def spread(logs, script):
+    """[(epochs, seeds, accuracies)] for each length of run of script in logs, shortest first."""
+    runs = seed_logs(logs, script)
+    rows = []
+    for epochs in sorted({len(a) for a in runs.values()}):
+        chosen = [s for s, a in runs.items() if len(a) >= epochs]
+        rows.append((epochs, chosen, np.array([runs[s][epochs - 1] for s in chosen])))
+    return rows
+
+
+def write(path, text):
+    write_atomically(path, lambda f: f.write(text.encode()))
+
+
+def machine():
+    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
+
+
+def record_run(folder, command, started):
+    """Append the command, the machine and the minutes since `started` to folder/runs.md."""
+    with open(Path(folder) / "runs.md", "a") as runs:
+        runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
+                   f"{(time.perf_counter() - started) / 60:.1f} min\n")
