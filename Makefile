@@ -13,7 +13,7 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 RESULTS ?= results
 
-.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench clean
+.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench book clean
 
 $(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py plumbing/venv_hook.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
@@ -58,6 +58,9 @@ bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is instal
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
 	  -r tools/bench/requirements.txt
 	$(PY) -m tools.bench.bench $(ARGS)
+
+book: $(VENV)/installed  # docs/*.md (committed), book/*.html and book/notebooks/ from tools/book/pages; trains nothing
+	$(PY) -m tools.book.build
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__

@@ -24,7 +24,7 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PYTHON311=${PYTHON311:-$(command -v python3.11 || true)}
 PORT=${PORT:-$("${PYTHON311:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 MNIST_FILES=${MNIST_FILES:-$REPO/../shared/datasets/mnist}
-PREREQUISITES="make g++ python3 python3-venv"  # README.md, "Set-up"
+PREREQUISITES="make g++ python3 python3-venv"  # README.md and docs/setup.md
 SERVE=$FRESH_ROOT.serve
 START=$(date +%s)
 

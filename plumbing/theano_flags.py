@@ -68,7 +68,7 @@ def user_theano_settings():
 
 
 def theano_defaults(ldflags):
-    """The flags this project sets unless the user set them (README: "Theano's configuration")."""
+    """The flags this project sets unless the user set them (docs/configuration.md)."""
     return {
         "floatX": "float32",  # the talk assumes it
         "blas.ldflags": ldflags,  # Theano's own detection crashes on numpy 1.23
@@ -83,7 +83,7 @@ def configure_theano():
     """Set the environment Theano reads at import: THEANO_FLAGS and the thread waits."""
     # Threads: Theano's OpenMP loops and OpenBLAS's threads both use every core, one after the
     # other, so neither may spin waiting for work once its part is done, or it takes the core from
-    # the other (README, "Theano's configuration"). Both are read when the libraries load, so
+    # the other (docs/configuration.md). Both are read when the libraries load, so
     # before blas_flags() tries OpenBLAS; yours win.
     if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # OpenMP threads sleep after each loop

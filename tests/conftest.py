@@ -40,7 +40,7 @@ def run_script(name, *args, env=None, timeout=600, **kwargs):
 
 
 # What Theano itself prints on stderr by design in this configuration: with NumPy's BLAS (blas.ldflags
-# empty, README: "Theano's configuration") it warns once that it calls BLAS through NumPy's C API.
+# empty, docs/configuration.md) it warns once that it calls BLAS through NumPy's C API.
 NUMPY_BLAS_WARNING = "WARNING (theano.tensor.blas): Using NumPy C-API based implementation for BLAS functions."
 
 

@@ -51,7 +51,7 @@ def test_the_sigmoid_net_stays_a_straight_line_and_the_rectifier_net_bends(moons
 
 
 def test_sgd_is_ahead_of_rmsprop_for_a_while(moons_run):
-    results, _ = moons_run  # the README: between about 4,000 and 7,000 steps SGD's cost is the lower one
+    results, _ = moons_run  # its page: between about 4,000 and 7,000 steps SGD's cost is the lower one
     sgd, rmsprop = results["rectifiers, SGD"]["cost"], results["rectifiers, RMSprop"]["cost"]
     ahead = np.flatnonzero(sgd < rmsprop) + 1
     assert ahead.size and 3000 <= ahead.min() <= 5000 and 6000 <= ahead.max() <= 8000

@@ -123,14 +123,16 @@ def readout_picture(digits, probabilities, teX, teY, path):
             if p[row].argmax() != teY[digit]:
                 colors[p[row].argmax()] = "#d8453b"  # a wrong answer
             ax.bar(range(10), p[row], color=colors)
-            ax.set_ylim(0, 1)
-            ax.set_yticks([])
+            ax.set_ylim(0, 1.25)
+            ax.set_yticks([0, 1])
+            ax.tick_params(labelsize=9)
             ax.set_xticks(range(10))
-            ax.set_xticklabels([f"{d}\n{v:.1f}".replace("0.0", "0.").replace("1.0", "1.") for d, v in enumerate(p[row])],
-                               fontsize=6)  # the digit, and its probability as the slides print it
+            top = int(p[row].argmax())  # the model's answer, with its probability
+            ax.text(top, p[row][top] + 0.04, f"{p[row][top]:.2f}", ha="center", fontsize=9)
             if row == 0:
                 ax.set_title(script, fontsize=9)
-    fig.suptitle("Zero One Two ... Nine: each model's probabilities (blue: the true digit, red: a wrong answer)")
+    fig.suptitle("Zero One Two ... Nine: each model's probabilities for digits 0-9\n"
+                 "(blue: the true digit, red: a wrong answer; the number: the answer's probability)")
     fig.tight_layout()
     save_figure(fig, path)
 

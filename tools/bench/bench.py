@@ -224,7 +224,7 @@ def machine():
             "date": datetime.date.today().isoformat(), "os": platform.platform()}
 
 
-# What each of the project's settings buys (README, "Performance"), set as a user would, so that
+# What each of the project's settings buys (docs/performance.md), set as a user would, so that
 # plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
 STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg"
