@@ -16,10 +16,13 @@ PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
     results_dir = tmp_path_factory.mktemp("results")
+    before = {p: p.stat().st_mtime_ns for p in (ROOT / "results" / "figures").iterdir()}
     results = import_script("understanding").main(steps=20000, seed=42,
                                                   save=str(results_dir / "models" / "understanding.npz"))
     done = run_script("tools/figures", "--results", results_dir)  # no MNIST models: the moons' pictures only
     assert done.returncode == 0, done.stderr
+    after = {p: p.stat().st_mtime_ns for p in (ROOT / "results" / "figures").iterdir()}
+    assert after == before  # given a results folder, the tool writes there only
     return results, results_dir / "figures"
 
 
