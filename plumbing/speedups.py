@@ -8,6 +8,9 @@ tests/test_speedups.py compares every output and gradient against the stock ops,
 - MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
   convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
   39 % of a convnet training step. Here each input element looks up its one window directly.
+- CorrMM, CorrMM_gradWeights and CorrMM_gradInputs, the convnet's convolutions (62 % of its step):
+  the stock op makes one small GEMM per image; BatchedCorrMM (speedups_corr.py) one per chunk of
+  images lowered side by side.
 - mrg_uniform, the generator behind dropout's masks: Theano's C loop runs on one core and reloads
   a stream's state for every number. Here 16 streams at a time step together in SIMD lanes, their
   states in registers, and blocks of 16 run in parallel with OpenMP; stream s still gives elements
@@ -19,8 +22,11 @@ import numpy as np
 import theano
 from theano import gof, tensor as T
 from theano.sandbox.rng_mrg import mrg_uniform
-from theano.tensor.opt import register_specialize
+from theano.tensor.opt import register_specialize, register_specialize_device
+from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
+
+from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 
 
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
@@ -310,6 +316,26 @@ class ParallelMRGUniform(mrg_uniform):
 
 
 @functools.lru_cache(maxsize=None)
+def compiled_isa():
+    """The instruction set Theano's C code (these ops included) is compiled for: the -march Theano
+    passes to g++ (gcc.cxxflags's, else what -march=native means here, which Theano spells out) and
+    which of the compiler's predefined macros __AVX512F__, __AVX2__, __FMA__, __AVX__, __SSE4_2__
+    those flags define, e.g. '-march=x86-64-v3: AVX2 FMA AVX SSE4_2'."""
+    import subprocess
+    from theano.gof.cmodule import GCC_compiler
+    flags = [f for f in GCC_compiler.compile_args() if f.startswith("-m") and not f.startswith("-mtune")]
+    march = [f for f in flags if f.startswith("-march=")]
+    march = march[-1] if march else "(no -march)"
+    try:
+        out = subprocess.run([theano.config.cxx, *flags, "-dM", "-E", "-x", "c++", "/dev/null"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return march + ": unknown"
+    found = [name for name in ("AVX512F", "AVX2", "FMA", "AVX", "SSE4_2") if f"#define __{name}__ " in out]
+    return f"{march}: {' '.join(found) or 'SSE2'}"
+
+
+@functools.lru_cache(maxsize=None)
 def openmp_enabled():
     return bool(theano.config.openmp) and gof.OpenMPOp.test_gxx_support()  # compiles a test program
 
@@ -334,3 +360,14 @@ def local_nonoverlapping_max_pool(node):
     if x.ndim != 4 or ws is None or ws != stride or pad != (0, 0):
         return None
     return [NonOverlappingMaxPool(ws, node.op.ignore_border, openmp=node.op.openmp)(x)]
+
+
+# CorrMM's ops come from AbstractConv2d in specialize_device (theano/tensor/nnet/opt.py), after
+# specialize, so this one is registered there too; that database runs its optimisations to a fixed point.
+@register_specialize_device("fast_corr")
+@gof.local_optimizer([CorrMM, CorrMM_gradWeights, CorrMM_gradInputs])
+def local_batched_corr(node):
+    """CorrMM, CorrMM_gradWeights, CorrMM_gradInputs -> BatchedCorrMM (speedups_corr.py), where
+    stride 1, no dilation, one group, shared weights."""
+    new = batched_version(node)
+    return None if new is None else [new]
