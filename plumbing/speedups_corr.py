@@ -8,7 +8,7 @@ columns, P output pixels per image) and makes one GEMM per chunk, chunks in para
 (OpenBLAS on one thread inside each, as the stock op does):
 
 - forward:         top[F, G*P]     = W[F, K] . col[K, G*P], then each image's F x P block copied out
-- gradient of W:   dW[F, K]       += top[F, G*P] . col[K, G*P]^T, per thread, then summed in thread order
+- gradient of W:   dW_c[F, K]      = top[F, G*P] . col[K, G*P]^T for each chunk c, then summed in chunk order
 - gradient of x:   col[K, G*P]     = W[F, K]^T . top[F, G*P], then col2im for each image
 
 Each output of the forward pass and of the input gradient is the same K-term (resp. F-term) dot
@@ -16,8 +16,9 @@ product the stock op computes, followed by the stock op's col2im summation order
 dot product in the same order whatever the matrix's other dimensions, on the machines measured, so
 these come out bit for bit equal (tests/test_speedups_corr.py checks, and states the tolerance it
 allows where this is not so). The weight gradient sums over the batch in another grouping than the
-stock op (whose own result depends on its thread count), so it is equal to within the float32
-rounding bound of a sum of batch * P products.
+stock op (whose own result depends on its thread count; ours does not), so it is equal to within
+the float32 rounding bound of a sum of batch * P products. Chunks go to threads dynamically: on a
+machine shared with other work a thread that loses its core does not hold the other up.
 
 Handled: 2D, stride 1, no dilation, one group, shared weights, any padding ('valid', 'full',
 'half', explicit), float32 and float64. Anything else is left to the stock op.
@@ -111,7 +112,7 @@ class BatchedCorrMM(gof.OpenMPOp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (7, self.openmp, blas_headers.blas_header_version())
+        return (8, self.openmp, blas_headers.blas_header_version())
 
     def openblas(self):
         return "openblas" in theano.config.blas.ldflags
@@ -272,12 +273,15 @@ static void bc_plan(bc_geometry *g, int threads, int target) {
     g->K = g->C * g->kH * g->kW;
 }
 
-/* per thread: a K x G*P column matrix and an F x G*P block of top; for the weight gradient, an F x K sum */
-static size_t bc_work_floats(const bc_geometry *g, int direction, int threads) {
+/* per thread: a K x G*P column matrix and an F x G*P block of top; for the weight gradient, an
+   F x K sum per chunk after them */
+static size_t bc_per_thread(const bc_geometry *g) {
     const size_t GP = (size_t) g->G * g->oH * g->oW;
-    size_t per = ((size_t) g->K * GP + (size_t) g->F * GP + 16) & ~(size_t) 15;
-    if (direction == 1) per += ((size_t) g->F * g->K + 16) & ~(size_t) 15;
-    return per * threads;
+    return ((size_t) g->K * GP + (size_t) g->F * GP + 16) & ~(size_t) 15;
+}
+
+static size_t bc_work_floats(const bc_geometry *g, int direction, int threads) {
+    return bc_per_thread(g) * threads + (direction == 1 ? (size_t) g->chunks * g->F * g->K : 0);
 }
 
 /* output columns x with 0 <= x - pw + kx < W: [x0, x1) */
@@ -354,11 +358,9 @@ static void bc_run(const bc_geometry *g, int direction, int threads, const T *bo
                    const T *top, T *result, T *work) {
     const int P = g->oH * g->oW, K = g->K, F = g->F;
     const npy_intp img = (npy_intp) g->C * g->H * g->W, out = (npy_intp) F * P;
-    const size_t GPmax = (size_t) g->G * P;
-    size_t per = ((size_t) K * GPmax + (size_t) F * GPmax + 16) & ~(size_t) 15;
-    if (direction == 1) per += ((size_t) F * K + 16) & ~(size_t) 15;
+    const size_t GPmax = (size_t) g->G * P, per = bc_per_thread(g);
+    T *sums = work + per * threads;   /* direction 1: one F x K sum per chunk */
     int used = threads < g->chunks ? threads : g->chunks;
-    int *started = (int *) calloc(threads, sizeof(int));
     #pragma omp parallel num_threads(used) if(used > 1)
     {
 #ifdef _OPENMP
@@ -368,8 +370,9 @@ static void bc_run(const bc_geometry *g, int direction, int threads, const T *bo
 #endif
         T *col = work + per * tid;
         T *blk = col + (size_t) K * GPmax;
-        T *acc = blk + (size_t) F * GPmax;   /* direction 1 only */
-        #pragma omp for schedule(static)
+        /* dynamic: a thread slowed by another process's load does not hold the others up; every
+           chunk's result is the same whichever thread computes it */
+        #pragma omp for schedule(dynamic, 1)
         for (int ch = 0; ch < g->chunks; ++ch) {
             const int n0 = ch * g->G;
             const int G = g->N - n0 < g->G ? g->N - n0 : g->G;
@@ -390,9 +393,8 @@ static void bc_run(const bc_geometry *g, int direction, int threads, const T *bo
                         memcpy(result + (n0 + i) * out + (npy_intp) f * P, blk + (npy_intp) f * GP + (npy_intp) i * P,
                                (size_t) P * sizeof(T));
             } else if (direction == 1) {
-                /* column-major: acc (K x F) (+)= col^T (K x GP) . blk (GP x F) */
-                bc_gemm('T', 'N', K, F, GP, col, GP, blk, GP, started[tid] ? (T) 1 : (T) 0, acc, K);
-                started[tid] = 1;
+                /* column-major: this chunk's sum (K x F) = col^T (K x GP) . blk (GP x F) */
+                bc_gemm('T', 'N', K, F, GP, col, GP, blk, GP, (T) 0, sums + (size_t) ch * F * K, K);
             } else {
                 /* column-major: col (GP x K) = blk (GP x F) . weights^T (F x K) */
                 bc_gemm('N', 'T', GP, K, F, blk, GP, weights, K, (T) 0, col, GP);
@@ -401,16 +403,17 @@ static void bc_run(const bc_geometry *g, int direction, int threads, const T *bo
             }
         }
     }
-    if (direction == 1) {   /* the threads' sums, in thread order */
+    if (direction == 1) {   /* the chunks' sums, in chunk order: the same bits on any number of threads */
         const npy_intp n = (npy_intp) F * K;
+        const int chunks = g->chunks;
+        #pragma omp parallel for schedule(static) num_threads(used) if(used > 1 && n > 4096)
         for (npy_intp j = 0; j < n; ++j) {
             T s = 0;
-            for (int t = 0; t < used; ++t)
-                if (started[t]) s += work[per * t + (size_t) K * GPmax + (size_t) F * GPmax + j];
+            for (int c = 0; c < chunks; ++c)
+                s += sums[(size_t) c * n + j];
             result[j] = s;
         }
     }
-    free(started);
 }
 """
 
