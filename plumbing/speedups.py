@@ -1,13 +1,19 @@
 """Faster equivalents of slow Theano CPU ops, swapped in by a graph optimisation; same results.
 
 Imported by plumbing/defaults.py once Theano's flags are set. Nothing here changes what a script computes:
-tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit.
+tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit, but
+for BatchedCorrMM's weight gradient, a sum over the batch in another grouping, which
+tests/test_speedups_corr.py holds to the float32 rounding bound of such a sum. Each optimisation has
+a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr.
+compiled_isa() names the instruction set the C code is compiled for.
 
 - Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code
   addresses every element through PyArray_GETPTR4. Here each window is read straight from memory.
 - MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
   convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
-  39 % of a convnet training step. Here each input element looks up its one window directly.
+  39 % of a convnet training step. Here each input element looks up its one window directly;
+  where the pooled values are rectified, maximum(a, 0), the rectifier's gradient eq(x, a) * g is
+  computed in the same pass (fast_fuse) instead of by an Elemwise reading and writing it all again.
 - CorrMM, CorrMM_gradWeights and CorrMM_gradInputs, the convnet's convolutions (62 % of its step):
   the stock op makes one small GEMM per image; BatchedCorrMM (speedups_corr.py) one per chunk of
   images lowered side by side.
