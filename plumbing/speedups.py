@@ -1,13 +1,22 @@
 """Faster equivalents of slow Theano CPU ops, swapped in by a graph optimisation; same results.
 
 Imported by plumbing/defaults.py once Theano's flags are set. Nothing here changes what a script computes:
-tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit.
+tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit, but
+for BatchedCorrMM's weight gradient, a sum over the batch in another grouping, which
+tests/test_speedups_corr.py holds to the float32 rounding bound of such a sum. Each optimisation has
+a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr.
+compiled_isa() names the instruction set the C code is compiled for.
 
 - Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code
   addresses every element through PyArray_GETPTR4. Here each window is read straight from memory.
 - MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
   convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
-  39 % of a convnet training step. Here each input element looks up its one window directly.
+  39 % of a convnet training step. Here each input element looks up its one window directly;
+  where the pooled values are rectified, maximum(a, 0), the rectifier's gradient eq(x, a) * g is
+  computed in the same pass (fast_fuse) instead of by an Elemwise reading and writing it all again.
+- CorrMM, CorrMM_gradWeights and CorrMM_gradInputs, the convnet's convolutions (62 % of its step):
+  the stock op makes one small GEMM per image; BatchedCorrMM (speedups_corr.py) one per chunk of
+  images lowered side by side.
 - mrg_uniform, the generator behind dropout's masks: Theano's C loop runs on one core and reloads
   a stream's state for every number. Here 16 streams at a time step together in SIMD lanes, their
   states in registers, and blocks of 16 run in parallel with OpenMP; stream s still gives elements
@@ -19,8 +28,11 @@ import numpy as np
 import theano
 from theano import gof, tensor as T
 from theano.sandbox.rng_mrg import mrg_uniform
-from theano.tensor.opt import register_specialize
+from theano.tensor.opt import register_specialize, register_specialize_device
+from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
+
+from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 
 
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
@@ -28,23 +40,32 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
 
     gx[i, j] = gz[window of (i, j)] where x[i, j] equals that window's max, else 0: what
     MaxPoolGrad gives when every element lies in at most one window (ties all get the gradient).
+    rectified: x = maximum(a, 0) and a fourth input a, the output then being the gradient with
+    respect to a, eq(x, a) * gx, the rectifier's gradient as Theano writes it (Maximum.grad), in
+    the same pass (local_fused_rectify_pool_grad).
     """
-    __props__ = ("ws",)
+    __props__ = ("ws", "rectified")
 
-    def __init__(self, ws, openmp=None):
+    def __init__(self, ws, openmp=None, rectified=False):
         super().__init__(openmp=openmp)
         self.ws = tuple(int(k) for k in ws)
+        self.rectified = bool(rectified)
 
-    def make_node(self, x, z, gz):
-        x, z, gz = (T.as_tensor_variable(v) for v in (x, z, gz))
-        assert x.ndim == z.ndim == gz.ndim == 4 and x.dtype == z.dtype == gz.dtype
-        return gof.Apply(self, [x, z, gz], [x.type()])
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self.__dict__.setdefault("rectified", False)
+
+    def make_node(self, x, z, gz, *a):
+        inputs = [T.as_tensor_variable(v) for v in (x, z, gz, *a)]
+        assert len(inputs) == 3 + self.rectified
+        assert all(v.ndim == 4 and v.dtype == inputs[0].dtype for v in inputs)
+        return gof.Apply(self, inputs, [inputs[0].type()])
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
 
     def perform(self, node, inputs, outputs):
-        x, z, gz = inputs
+        x, z, gz = inputs[:3]
         kh, kw = self.ws
         h, w = x.shape[2:]
         rows = np.minimum(np.arange(h) // kh, z.shape[2] - 1)
@@ -53,25 +74,30 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         z_up, gz_up = (a[:, :, rows][:, :, :, cols] for a in (z, gz))
         gx = np.zeros_like(x)
         np.add(gx, gz_up, out=gx, where=(x == z_up) & inside)
+        if self.rectified:
+            gx = (x == inputs[3]).astype(x.dtype) * gx
         outputs[0][0] = gx
 
     def c_code_cache_version(self):
-        return (1, self.openmp)
+        return (2, self.openmp, self.rectified)
 
     def c_code(self, node, name, inputs, outputs, sub):
-        x, z, gz = inputs
+        x, z, gz = inputs[:3]
         gx, = outputs
         kh, kw = self.ws
         fail = sub["fail"]
+        a = inputs[3] if self.rectified else x
+        rect = int(self.rectified)
         omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
         return """
         {
         PyArrayObject *xc = PyArray_GETCONTIGUOUS(%(x)s);
         PyArrayObject *zc = PyArray_GETCONTIGUOUS(%(z)s);
         PyArrayObject *gc = PyArray_GETCONTIGUOUS(%(gz)s);
+        PyArrayObject *ac = PyArray_GETCONTIGUOUS(%(a)s);
         npy_intp *d = PyArray_DIMS(xc), *dz = PyArray_DIMS(zc);
         const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], H2 = dz[2], W2 = dz[3];
-        int bad = dz[0] != d[0] || dz[1] != d[1] || !PyArray_SAMESHAPE(zc, gc);
+        int bad = dz[0] != d[0] || dz[1] != d[1] || !PyArray_SAMESHAPE(zc, gc) || !PyArray_SAMESHAPE(xc, ac);
         if (!bad && !(%(gx)s && PyArray_IS_C_CONTIGUOUS(%(gx)s) && PyArray_SAMESHAPE(%(gx)s, xc))) {
             Py_XDECREF(%(gx)s);
             %(gx)s = (PyArrayObject*) PyArray_EMPTY(4, d, PyArray_TYPE(xc), 0);
@@ -81,25 +107,30 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
             const dtype_%(x)s *X = (dtype_%(x)s*) PyArray_DATA(xc);
             const dtype_%(z)s *Z = (dtype_%(z)s*) PyArray_DATA(zc);
             const dtype_%(gz)s *G = (dtype_%(gz)s*) PyArray_DATA(gc);
+            const dtype_%(x)s *A = (const dtype_%(x)s*) PyArray_DATA(ac);
             dtype_%(gx)s *GX = (dtype_%(gx)s*) PyArray_DATA(%(gx)s);
             %(omp)s
             for (npy_intp t = 0; t < planes; t++) {
                 const dtype_%(x)s *xs = X + t * H * W;
                 const dtype_%(z)s *zs = Z + t * H2 * W2;
                 const dtype_%(gz)s *gs = G + t * H2 * W2;
+                const dtype_%(x)s *as = A + t * H * W;
                 dtype_%(gx)s *out = GX + t * H * W;
                 for (npy_intp i = 0; i < H; i++) {
                     const npy_intp zi = i / %(kh)d;
                     for (npy_intp j = 0; j < W; j++) {
                         const npy_intp zj = j / %(kw)d;
                         /* 0 + g, as MaxPoolGrad adds into zeros: the same bits, -0.0 included */
-                        out[i * W + j] = (zi < H2 && zj < W2 && xs[i * W + j] == zs[zi * W2 + zj])
+                        dtype_%(gx)s v = (zi < H2 && zj < W2 && xs[i * W + j] == zs[zi * W2 + zj])
                             ? (dtype_%(gx)s) 0 + gs[zi * W2 + zj] : (dtype_%(gx)s) 0;
+                        /* rectified: eq(x, a) * v, as the rectifier's gradient multiplies (-0.0, NaN kept) */
+                        if (%(rect)d) v = (dtype_%(gx)s) (xs[i * W + j] == as[i * W + j]) * v;
+                        out[i * W + j] = v;
                     }
                 }
             }
         }
-        Py_DECREF(xc); Py_DECREF(zc); Py_DECREF(gc);
+        Py_DECREF(xc); Py_DECREF(zc); Py_DECREF(gc); Py_DECREF(ac);
         if (bad) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_ValueError, "NonOverlappingMaxPoolGrad: shapes do not match");
@@ -310,6 +341,26 @@ class ParallelMRGUniform(mrg_uniform):
 
 
 @functools.lru_cache(maxsize=None)
+def compiled_isa():
+    """The instruction set Theano's C code (these ops included) is compiled for: the -march Theano
+    passes to g++ (gcc.cxxflags's, else what -march=native means here, which Theano spells out) and
+    which of the compiler's predefined macros __AVX512F__, __AVX2__, __FMA__, __AVX__, __SSE4_2__
+    those flags define, e.g. '-march=x86-64-v3: AVX2 FMA AVX SSE4_2'."""
+    import subprocess
+    from theano.gof.cmodule import GCC_compiler
+    flags = [f for f in GCC_compiler.compile_args() if f.startswith("-m") and not f.startswith("-mtune")]
+    march = [f for f in flags if f.startswith("-march=")]
+    march = march[-1] if march else "(no -march)"
+    try:
+        out = subprocess.run([theano.config.cxx, *flags, "-dM", "-E", "-x", "c++", "/dev/null"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return march + ": unknown"
+    found = [name for name in ("AVX512F", "AVX2", "FMA", "AVX", "SSE4_2") if f"#define __{name}__ " in out]
+    return f"{march}: {' '.join(found) or 'SSE2'}"
+
+
+@functools.lru_cache(maxsize=None)
 def openmp_enabled():
     return bool(theano.config.openmp) and gof.OpenMPOp.test_gxx_support()  # compiles a test program
 
@@ -334,3 +385,40 @@ def local_nonoverlapping_max_pool(node):
     if x.ndim != 4 or ws is None or ws != stride or pad != (0, 0):
         return None
     return [NonOverlappingMaxPool(ws, node.op.ignore_border, openmp=node.op.openmp)(x)]
+
+
+# CorrMM's ops come from AbstractConv2d in specialize_device (theano/tensor/nnet/opt.py), after
+# specialize, so this one is registered there too; that database runs its optimisations to a fixed point.
+@register_specialize_device("fast_corr")
+@gof.local_optimizer([CorrMM, CorrMM_gradWeights, CorrMM_gradInputs])
+def local_batched_corr(node):
+    """CorrMM, CorrMM_gradWeights, CorrMM_gradInputs -> BatchedCorrMM (speedups_corr.py), where
+    stride 1, no dilation, one group, shared weights."""
+    new = batched_version(node)
+    return None if new is None else [new]
+
+
+@register_specialize("fast_fuse")
+@gof.local_optimizer([T.Elemwise])
+def local_fused_rectify_pool_grad(node):
+    """eq(x, a) * NonOverlappingMaxPoolGrad(x, z, gz), x = maximum(a, 0) pooled: the rectifier's
+    gradient after the pooling's, as T.grad writes them (Maximum.grad), -> one pass,
+    NonOverlappingMaxPoolGrad(rectified=True)(x, z, gz, a). The pooling gradient's output must
+    have no other use."""
+    if not (isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, theano.scalar.Mul)
+            and len(node.inputs) == 2):
+        return None
+    for eq, pg in (node.inputs, node.inputs[::-1]):
+        if not (eq.owner and pg.owner and isinstance(eq.owner.op, T.Elemwise)
+                and isinstance(eq.owner.op.scalar_op, theano.scalar.EQ)
+                and isinstance(pg.owner.op, NonOverlappingMaxPoolGrad) and not pg.owner.op.rectified):
+            continue
+        x, z, gz = pg.owner.inputs
+        first, second = eq.owner.inputs
+        a = second if first is x else first if second is x else None
+        if a is None or a.type != x.type or node.outputs[0].type != x.type:
+            continue
+        if len(pg.clients) != 1:
+            continue
+        return [NonOverlappingMaxPoolGrad(pg.owner.op.ws, openmp=pg.owner.op.openmp, rectified=True)(x, z, gz, a)]
+    return None

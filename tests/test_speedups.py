@@ -9,7 +9,9 @@ from theano.tensor.signal.pool import MaxPoolGrad, Pool, pool_2d
 from plumbing import speedups
 from conftest import import_script
 
-STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg")
+# BatchedCorrMM ("fast_corr") is in both: its weight gradient is equal to a stated tolerance, not
+# bit for bit (tests/test_speedups_corr.py); everything else here is compared bit for bit
+STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg", "fast_fuse")
 
 
 def op_types(f):
@@ -55,6 +57,31 @@ def test_pool_is_the_stock_one(shape, ws, ignore_border):
     x[0, 0, :2, :2] = np.array([[-0.0, 0.0], [0.0, -0.0]])[:x.shape[2], :x.shape[3]]
     assert_same_bits(fast(x), stock(x))
     assert_same_bits(fast(x[:, :, ::-1, :]), stock(x[:, :, ::-1, :]))  # a strided, non-contiguous input
+
+
+@pytest.mark.parametrize("shape, ignore_border", [((3, 4, 30, 30), False), ((3, 4, 13, 13), False),
+                                                  ((1, 2, 5, 7), False), ((2, 3, 13, 11), True)])
+def test_rectifier_and_pool_gradient_in_one_pass(shape, ignore_border):
+    """eq(x, a) * pool gradient, x = maximum(a, 0): one NonOverlappingMaxPoolGrad(rectified=True),
+    the same bits as MaxPoolGrad then Theano's Elemwise, with NaN, inf and -0.0 in a and g."""
+    A, G = T.ftensor4(), T.ftensor4()
+    pooled = pool_2d(T.maximum(A, 0.), (2, 2), ignore_border=ignore_border)
+    ga = T.grad(None, A, known_grads={pooled: G})
+    fast, stock = theano.function([A, G], ga), theano.function([A, G], ga, mode=STOCK)
+    fused = [n.op for n in fast.maker.fgraph.toposort() if isinstance(n.op, speedups.NonOverlappingMaxPoolGrad)]
+    assert len(fused) == 1 and fused[0].rectified
+    assert not any(isinstance(n.op, theano.tensor.Elemwise) and n.op.scalar_op.nin == 3 for n in fast.maker.fgraph.toposort())
+    rng = np.random.RandomState(5)
+    a = rng.randn(*shape).astype("float32")
+    a.flat[::9] = 0.0
+    a.flat[::13] = -0.0
+    a.flat[5::17] = np.nan
+    g = rng.randn(*theano.function([A], pooled)(a).shape).astype("float32")
+    g.flat[::5] = -0.0
+    g.flat[1::11] = np.inf
+    assert_same_bits(fast(a, g), stock(a, g))
+    py = theano.function([A, G], ga, mode=theano.compile.Mode(linker="py", optimizer=fast.maker.mode.optimizer))
+    assert_same_bits(py(a, g), stock(a, g))  # the Python fallback
 
 
 def test_pool_python_fallback_agrees_with_c():
