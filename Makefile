@@ -54,13 +54,16 @@ old-net: $(VENV)/installed  # the old net's 98.4 %: the posted code far past 100
 	$(PY) -m tools.old_net one-change
 
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-bench: $(VENV)/installed  # Theano against PyTorch on the CPU; PyTorch is installed for this only
+JAX_VENV := .venv-jax
+$(JAX_VENV)/installed: tools/bench/requirements-jax.txt  # JAX needs numpy 2: a venv of its own
+	$(BOOTSTRAP_PYTHON) -m venv --clear $(JAX_VENV)
+	$(JAX_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/bench/requirements-jax.txt
+	@touch $@
+
+bench: $(VENV)/installed $(JAX_VENV)/installed  # Theano against PyTorch and JAX on the CPU, installed for this only
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
 	  -r tools/bench/requirements.txt
 	$(PY) -m tools.bench.bench $(ARGS)
 
-book: $(VENV)/installed  # docs/*.md (committed), book/*.html and book/notebooks/ from tools/book/pages; trains nothing
-	$(PY) -m tools.book.build
-
 clean:
-	rm -rf $(VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__
+	rm -rf $(VENV) $(JAX_VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__

@@ -10,13 +10,14 @@ from conftest import ROOT, mnist_dir
 def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, **({"MNIST_DIR": mnist_dir()} if mnist_dir() else {}))
-    done = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--no-torch", "--steps", "3",
+    done = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--peers", "", "--steps", "3",
                            "--rounds", "2", "--scripts", "3_net", "--json", str(out)],
                           capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     row, = report["rows"]
-    assert row["script"] == "3_net" and row["theano_step_ms"] > 0 and "torch_step_ms" not in row
+    assert row["script"] == "3_net" and row["theano_step_ms"] > 0 and row["peers"] == {} and "ratio" not in row
+    assert row["isa"].startswith("-march=")
     # 128 x 784 x 625 and 128 x 625 x 10 multiply-adds: forward and weight gradient for both,
     # the input gradient for the second only
     assert round(row["gflop_per_step"] * 1e9) == 2 * (2 * 128 * 784 * 625 + 3 * 128 * 625 * 10)

@@ -131,10 +131,11 @@ def thread_settings():
 def theano_worker(script, steps):
     import plumbing.defaults  # noqa: F401  (Theano's flags, as the scripts have them)
     import theano
+    from plumbing.speedups import compiled_isa
     train, predict, compile_s = compiled(script)
     result = {"compile_s": compile_s, "blas": blas_in_use(theano.config.blas.ldflags),
               "flags": {"openmp": theano.config.openmp, "allow_gc": theano.config.allow_gc},
-              "threads": thread_settings()}
+              "threads": thread_settings(), "isa": compiled_isa()}
     if steps:
         batches, teX = minibatches(script, steps)
         result["step_s"], result["predict_s"] = timed(train, predict, batches, teX)
@@ -142,15 +143,22 @@ def theano_worker(script, steps):
     return result
 
 
-def torch_worker(script, steps):
-    import torch
-    from tools.bench.torch_models import build
-    torch.manual_seed(0)
+def peer_worker(peer, script, steps):
+    """A peer framework's model of the script (torch_models.py, jax_models.py), timed as Theano's."""
+    if peer == "torch":
+        import torch
+        from tools.bench.torch_models import build
+        torch.manual_seed(0)
+        version = torch.__version__
+    else:
+        import jax
+        from tools.bench.jax_models import build
+        version = jax.__version__
     train, predict = build(script)
     batches, teX = minibatches(script, steps)
     step_s, predict_s = timed(train, predict, batches, teX)
-    return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "env": thread_settings()}
+    return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(), "version": version,
+            "env": thread_settings()}
 
 
 def sgemm_worker(n=2048):
@@ -176,8 +184,8 @@ def load_worker():
 def worker(kind, *args):
     if kind == "theano":
         return theano_worker(args[0], int(args[1]))
-    if kind == "torch":
-        return torch_worker(args[0], int(args[1]))
+    if kind in PEERS:
+        return peer_worker(kind, args[0], int(args[1]))
     if kind == "sgemm":
         return sgemm_worker()
     return load_worker()
@@ -185,37 +193,45 @@ def worker(kind, *args):
 
 # --- the parent: starts the workers, alternates them, writes the table ---------------------------
 
-def run_worker(args, compiledir=None, env=None):
-    """One worker in a fresh process; its JSON line. The parent imports neither Theano nor torch."""
+# The yardsticks: each peer framework and the Python it runs in (JAX needs numpy 2: a venv of its own)
+PEERS = {"torch": ("PyTorch", Path(sys.executable)), "jax": ("JAX", ROOT / ".venv-jax" / "bin" / "python")}
+
+
+def run_worker(args, compiledir=None, env=None, python=None):
+    """One worker in a fresh process; its JSON line. The parent imports neither Theano nor a peer."""
     full = dict(os.environ, **(env or {}))
     if compiledir:
         full["THEANO_FLAGS"] = ",".join(f for f in (full.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f)
-    out = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--worker", *args], env=full,
+    out = subprocess.run([str(python or sys.executable), "-m", "tools.bench.bench", "--worker", *args], env=full,
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.exit(f"worker {' '.join(args)} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(script, steps, rounds, yardstick, compiledir, env=None):
-    """Alternate fresh Theano and PyTorch processes; medians over all their timed steps."""
-    theano_runs, torch_runs = [], []
+def measure(script, steps, rounds, peers, compiledir, env=None):
+    """Alternate fresh Theano and peer processes, T P J T P J ...; medians over all their timed steps."""
+    theano_runs, peer_runs = [], {peer: [] for peer in peers}
     for _ in range(rounds):
         theano_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
-        if yardstick:
-            torch_runs.append(run_worker(["torch", script, str(steps)]))
+        for peer in peers:
+            peer_runs[peer].append(run_worker([peer, script, str(steps)], python=PEERS[peer][1]))
     row = {"script": script, "gflop_per_step": train_flops(script) / 1e9,
            "theano_step_ms": median_ms([t for r in theano_runs for t in r["step_s"]]),
            "theano_predict_img_s": 10000 / statistics.median(r["predict_s"] for r in theano_runs),
            "theano_peak_rss_mb": max(r["peak_rss_mb"] for r in theano_runs),
            "compile_warm_s": statistics.median(r["compile_s"] for r in theano_runs),
-           "blas": theano_runs[0]["blas"], "flags": theano_runs[0]["flags"], "threads": theano_runs[0]["threads"]}
-    if yardstick:
-        row.update(torch_step_ms=median_ms([t for r in torch_runs for t in r["step_s"]]),
-                   torch_predict_img_s=10000 / statistics.median(r["predict_s"] for r in torch_runs),
-                   torch_peak_rss_mb=max(r["peak_rss_mb"] for r in torch_runs),
-                   torch=torch_runs[0]["torch"], torch_threads=torch_runs[0]["threads"])
-        row["ratio"] = row["theano_step_ms"] / row["torch_step_ms"]
+           "blas": theano_runs[0]["blas"], "flags": theano_runs[0]["flags"], "threads": theano_runs[0]["threads"],
+           "isa": theano_runs[0]["isa"], "peers": {}}
+    for peer, runs in peer_runs.items():
+        row["peers"][peer] = {"name": PEERS[peer][0], "version": runs[0]["version"],
+                              "step_ms": median_ms([t for r in runs for t in r["step_s"]]),
+                              "predict_img_s": 10000 / statistics.median(r["predict_s"] for r in runs),
+                              "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+    if peers:
+        fastest = min(row["peers"], key=lambda p: row["peers"][p]["step_ms"])
+        row["fastest_peer"] = fastest
+        row["ratio"] = row["theano_step_ms"] / row["peers"][fastest]["step_ms"]
     return row
 
 
@@ -227,7 +243,7 @@ def machine():
 # What each of the project's settings buys (docs/performance.md), set as a user would, so that
 # plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
-STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg"
+STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse"
 SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
 LEVERS = [
     ("NumPy's BLAS (blas.ldflags=; OpenMP then off), the project's other settings",
@@ -243,7 +259,11 @@ LEVERS = [
     ("+ neither pool spins (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4)",
      {"THEANO_FLAGS": f"openmp=True,allow_gc=True,{STOCK_OPS}"}),
     ("+ allow_gc=False", {"THEANO_FLAGS": f"openmp=True,allow_gc=False,{STOCK_OPS}"}),
-    ("+ the swapped ops of speedups.py: the project's defaults", {}),
+    ("+ the pooling ops and MRG of speedups.py (not yet BatchedCorrMM, nor the fused gradients)",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse"}),
+    ("+ BatchedCorrMM (fast_corr): several images lowered into one GEMM",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_fuse"}),
+    ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse): the project's defaults", {}),
 ]
 
 
@@ -256,7 +276,7 @@ def levers(args):
             continue  # no system OpenBLAS here
         row = {"lever": name, "env": env}
         for script in scripts:
-            measured = measure(script, args.steps, args.rounds, False, compiledir, env)
+            measured = measure(script, args.steps, args.rounds, [], compiledir, env)
             row[script], row["blas"] = measured["theano_step_ms"], measured["blas"]
         rows.append(row)
         print(f"{name}: " + ", ".join(f"{s} {row[s]:.2f} ms" for s in scripts) + f"; BLAS {row['blas']}",
@@ -273,29 +293,33 @@ def levers(args):
 def table(report):
     m, sgemm = report["machine"], report["sgemm"]
     first = report["rows"][0]
+    peers = list(first.get("peers", {}))
+    versions = "; ".join(f"{first['peers'][p]['name']} {first['peers'][p]['version']}" for p in peers)
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores, Python {m['python']}; BLAS: {first['blas']}; "
+             f"Theano's C code compiled for {first['isa']}; "
              f"openmp={first['flags']['openmp']}, allow_gc={first['flags']['allow_gc']}; "
-             + (f"PyTorch {first['torch']} ({first['torch_threads']} threads); " if "torch" in first else "")
+             + (f"{versions}; " if peers else "")
              + f"median of {report['rounds']} fresh processes x {report['steps']} steps of {BATCH}; "
              f"this machine's SGEMM: {sgemm['gflops']:.0f} GFLOP/s ({sgemm['n']}², every core)",
              "",
-             "| script | Theano ms/step | PyTorch ms/step | Theano / PyTorch | GFLOP/step "
-             "| GFLOP/s Theano / PyTorch (% of SGEMM) | compile cold / warm (s) "
-             "| predict img/s Theano / PyTorch | peak RSS MB Theano / PyTorch |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| script | Theano ms/step | " + "".join(f"{first['peers'][p]['name']} ms/step | " for p in peers)
+             + "Theano / fastest peer | GFLOP/step | GFLOP/s Theano (% of SGEMM) | compile cold / warm (s) "
+             "| predict img/s Theano / fastest peer | peak RSS MB Theano / fastest peer |",
+             "| --- | ---: | " + "---: | " * len(peers) + "---: | ---: | ---: | ---: | ---: | ---: |"]
+
     def rate(row, ms):
         gflops = row["gflop_per_step"] / (ms / 1000)
         return f"{gflops:.1f} ({100 * gflops / sgemm['gflops']:.0f} %)"
 
     for r in report["rows"]:
-        t = {"step": "-", "ratio": "-", "rate": "-", "predict": "-", "rss": "-"}
-        if "torch_step_ms" in r:
-            t = {"step": f"{r['torch_step_ms']:.2f}", "ratio": f"{r['ratio']:.2f}", "rate": rate(r, r["torch_step_ms"]),
-                 "predict": f"{r['torch_predict_img_s']:,.0f}", "rss": f"{r['torch_peak_rss_mb']:.0f}"}
-        lines.append(f"| {r['script']} | {r['theano_step_ms']:.2f} | {t['step']} | {t['ratio']} "
-                     f"| {r['gflop_per_step']:.3f} | {rate(r, r['theano_step_ms'])} / {t['rate']} "
+        fastest = r["peers"][r["fastest_peer"]] if peers else {"name": "-", "predict_img_s": "-", "peak_rss_mb": "-"}
+        ratio = f"{r['ratio']:.2f} ({fastest['name']})" if peers else "-"
+        predict, rss = (f"{fastest['predict_img_s']:,.0f}", f"{fastest['peak_rss_mb']:.0f}") if peers else ("-", "-")
+        lines.append(f"| {r['script']} | {r['theano_step_ms']:.2f} | "
+                     + "".join(f"{r['peers'][p]['step_ms']:.2f} | " for p in peers)
+                     + f"{ratio} | {r['gflop_per_step']:.3f} | {rate(r, r['theano_step_ms'])} "
                      f"| {r['compile_cold_s']:.1f} / {r['compile_warm_s']:.1f} "
-                     f"| {r['theano_predict_img_s']:,.0f} / {t['predict']} | {r['theano_peak_rss_mb']:.0f} / {t['rss']} |")
+                     f"| {r['theano_predict_img_s']:,.0f} / {predict} | {r['theano_peak_rss_mb']:.0f} / {rss} |")
     load = report["load"]
     lines.append(f"\nLoading all of MNIST: peak RSS {load['peak_rss_mb']:.0f} MB ({load['arrays_mb']:.0f} MB of arrays).")
     return "\n".join(lines)
@@ -307,7 +331,8 @@ def main():
                                                         "with --levers: 3-5)")
     parser.add_argument("--steps", type=int, default=40, help="training steps timed per process (default: 40)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per framework, alternated (default: 3)")
-    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch yardstick")
+    parser.add_argument("--peers", default="torch,jax", help="comma-separated yardsticks, of torch and jax, "
+                        "or '' for none (default: torch,jax; make bench installs both)")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
     parser.add_argument("--json", default=None, help="where to write the results "
                                                      "(default: results.json, levers.json in results/bench)")
@@ -322,9 +347,15 @@ def main():
         report, text = levers(args)
         path = Path(args.json or RESULTS / "levers.json")
     else:
-        yardstick = not args.no_torch
-        if yardstick and importlib.util.find_spec("torch") is None:
-            sys.exit("PyTorch is missing: .venv/bin/pip install -r tools/bench/requirements.txt (or --no-torch)")
+        peers = [p for p in args.peers.split(",") if p]
+        unknown = [p for p in peers if p not in PEERS]
+        if unknown:
+            parser.error(f"unknown peer {unknown[0]!r}: choose from {', '.join(PEERS)}")
+        if "torch" in peers and importlib.util.find_spec("torch") is None:
+            sys.exit("PyTorch is missing: .venv/bin/pip install -r tools/bench/requirements.txt (or --peers jax)")
+        if "jax" in peers and not PEERS["jax"][1].exists():
+            sys.exit(f"JAX's venv is missing: python3 -m venv .venv-jax && .venv-jax/bin/pip install -r "
+                     f"tools/bench/requirements-jax.txt (make bench does it), or --peers torch")
         report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
                   "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
                                                                   env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
@@ -334,11 +365,13 @@ def main():
         for script in (args.scripts.split(",") if args.scripts else SCRIPTS):
             with tempfile.TemporaryDirectory() as compiledir:
                 cold = run_worker(["theano", script, "0"], compiledir)
-                row = measure(script, args.steps, args.rounds, yardstick, compiledir)
+                row = measure(script, args.steps, args.rounds, peers, compiledir)
             row["compile_cold_s"] = cold["compile_s"]
             report["rows"].append(row)
             print(f"{script}: Theano {row['theano_step_ms']:.2f} ms/step"
-                  + (f", PyTorch {row['torch_step_ms']:.2f}, ratio {row['ratio']:.2f}" if yardstick else ""), flush=True)
+                  + "".join(f", {v['name']} {v['step_ms']:.2f}" for v in row["peers"].values())
+                  + (f"; Theano / {row['peers'][row['fastest_peer']]['name']} {row['ratio']:.2f}" if peers else ""),
+                  flush=True)
         text = table(report)
         path = Path(args.json or RESULTS / "results.json")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Scripts 2-5's models in JAX on the CPU (jax.jit), as plumbing/bench/torch_models.py has them in PyTorch.
+"""Scripts 2-5's models in JAX on the CPU (jax.jit), as tools/bench/torch_models.py has them in PyTorch.
 
 Same interface: build(script) -> (train, predict); train(x, y) does one step on numpy arrays (x as
 the script's model takes it, y one-hot) and returns the cost; predict(x) the predicted classes.
