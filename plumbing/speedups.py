@@ -393,7 +393,10 @@ def local_nonoverlapping_max_pool(node):
 @gof.local_optimizer([CorrMM, CorrMM_gradWeights, CorrMM_gradInputs])
 def local_batched_corr(node):
     """CorrMM, CorrMM_gradWeights, CorrMM_gradInputs -> BatchedCorrMM (speedups_corr.py), where
-    stride 1, no dilation, one group, shared weights."""
+    stride 1, no dilation, one group, shared weights. Only with a BLAS linked into Theano's C code
+    (blas.ldflags): it calls sgemm_ itself, which NumPy's BLAS does not export to it."""
+    if not theano.config.blas.ldflags:
+        return None
     new = batched_version(node)
     return None if new is None else [new]
 

@@ -1,8 +1,8 @@
 """Theano's op profile of one script's training step, on real MNIST minibatches of 128.
 
-    MNIST_DIR=... .venv/bin/python tools/bench/profile_step.py 5_convolutional_net [--steps 20] [--stock]
+    python -m tools.bench.profile_step 5_convolutional_net [--steps 20] [--stock]
 
---stock leaves out speedups.py's swapped ops (optimizer_excluding=...). Prints ms/step (median)
+--stock leaves out speedups.py's swapped ops (bench.py's STOCK_OPS). Prints ms/step (median)
 and Theano's per-Op-class summary of the timed steps.
 """
 import argparse
@@ -10,13 +10,8 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "plumbing" / "bench"))
-
-STOCK_EXCLUDE = "fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse"
+from tools.bench import bench
 
 
 def main():
@@ -28,12 +23,11 @@ def main():
     a = p.parse_args()
     flags = [] if a.no_profile else ["profile=True", "profile_optimizer=False"]
     if a.stock:
-        flags.append("optimizer_excluding=" + STOCK_EXCLUDE)
+        flags.append(bench.STOCK_OPS)
     os.environ["THEANO_FLAGS"] = ",".join(f for f in [os.environ.get("THEANO_FLAGS", "")] + flags if f)
     import plumbing.defaults  # noqa: F401
-    import bench
     from plumbing import speedups
-    train, predict, _ = bench.capture_compiled(a.script)
+    train, predict, _ = bench.compiled(a.script)
     batches, _ = bench.minibatches(a.script, a.steps)
     for x, y in batches:
         train(x, y)
@@ -45,7 +39,7 @@ def main():
         train(x, y)
         times.append(time.perf_counter() - t)
     print(f"{a.script}: {1000 * statistics.median(times):.2f} ms/step (median of {len(times)}), "
-          f"isa={speedups.compiled_isa() if hasattr(speedups, 'compiled_isa') else '?'}")
+          f"isa={speedups.compiled_isa()}")
     if train.profile is not None:
         train.profile.summary(file=sys.stdout, n_ops_to_print=25, n_apply_to_print=25)
 
