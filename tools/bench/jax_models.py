@@ -11,28 +11,16 @@ kernel: the same model up to the weights' orientation), on NHWC images with HWIO
 layout XLA's CPU convolutions are fastest in (the flattened 1152 features are then ordered
 (row, column, channel): the same model up to a permutation of w4's rows).
 
-JAX needs numpy 2, so it has a virtualenv of its own (tools/bench/requirements-jax.txt):
-
-    python3 -m venv .venv-jax && .venv-jax/bin/pip install -r tools/bench/requirements-jax.txt
-    MNIST_DIR=... .venv-jax/bin/python tools/bench/jax_models.py 5_convolutional_net --steps 40
-
-prints one JSON line: each timed step's seconds (after a warm-up pass over the same minibatches).
+JAX needs numpy 2, so it has a virtualenv of its own (tools/bench/requirements-jax.txt), which
+`make bench` makes; bench.py runs its JAX worker there (`--peers jax`).
 """
-import argparse
-import json
-import os
-import statistics
-import sys
-import time
 from functools import partial
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 LR_SGD, LR_RMS, RHO, EPS = 0.05, 0.001, 0.9, 1e-6
-IMAGE = {"2_logistic_regression": (784,), "3_net": (784,), "4_modern_net": (784,), "5_convolutional_net": (1, 28, 28)}
 
 
 def weights(rng, *shape):
@@ -140,33 +128,3 @@ def build(script, seed=0):
 
     return train, predict
 
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("script", choices=list(MODELS))
-    parser.add_argument("--steps", type=int, default=40)
-    args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # load.py: numpy only
-    from load import mnist
-    batch = 128
-    trX, teX, trY, teY = mnist(ntrain=batch * args.steps, ntest=10000, data_dir=os.environ.get("MNIST_DIR"))
-    trX = trX.reshape(-1, *IMAGE[args.script]).astype("float32")
-    teX = teX.reshape(-1, *IMAGE[args.script]).astype("float32")
-    trY = trY.astype("float32")
-    batches = [(trX[i:i + batch], trY[i:i + batch]) for i in range(0, batch * args.steps, batch)]
-    train, predict = build(args.script)
-    for x, y in batches:  # compiles, then warms up
-        train(x, y)
-    steps = []
-    for x, y in batches:
-        started = time.perf_counter()
-        train(x, y)
-        steps.append(time.perf_counter() - started)
-    accuracy = float(np.mean(predict(teX) == np.argmax(teY, axis=1)))
-    print(json.dumps({"framework": "jax", "version": jax.__version__, "script": args.script, "step_s": steps,
-                      "median_ms": 1000 * statistics.median(steps), "devices": str(jax.devices()),
-                      "accuracy_after_steps": accuracy}))
-
-
-if __name__ == "__main__":
-    main()
