@@ -65,5 +65,8 @@ bench: $(VENV)/installed $(JAX_VENV)/installed  # Theano against PyTorch and JAX
 	  -r tools/bench/requirements.txt
 	$(PY) -m tools.bench.bench $(ARGS)
 
+book: $(VENV)/installed  # docs/*.md (committed), book/*.html and book/notebooks/ from tools/book/pages; trains nothing
+	$(PY) -m tools.book.build
+
 clean:
-	rm -rf $(VENV) $(JAX_VENV) .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__
+	rm -rf $(VENV) $(JAX_VENV) book .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__
