@@ -2,7 +2,6 @@
 build, every script line is on its page once, the numbers are results/'s, each lesson's notebook
 computes what its script computes, bad page sources fail the build, and the HTML works in a browser."""
 import csv
-import json
 import os
 import re
 import subprocess

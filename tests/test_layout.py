@@ -1,6 +1,5 @@
 """The house: lessons above, tools apart, plumbing below; no hands reaching into a lesson."""
 import ast
-from pathlib import Path
 
 import pytest
 
