@@ -2,8 +2,9 @@
 
 Imported by plumbing/defaults.py once Theano's flags are set. Nothing here changes what a script computes:
 tests/test_speedups.py compares every output and gradient against the stock ops, bit for bit, but
-for BatchedCorrMM's weight gradient, a sum over the batch in another grouping, which
-tests/test_speedups_corr.py holds to the float32 rounding bound of such a sum. Each optimisation has
+for BatchedCorrMM: its weight gradient (a sum over the batch in another grouping) everywhere, and its
+forward pass and input gradient where the BLAS kernel's summation order depends on the GEMM's width,
+which tests/test_speedups_corr.py holds to the float32 rounding bound of such sums. Each optimisation has
 a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr.
 compiled_isa() names the instruction set the C code is compiled for.
 

@@ -12,12 +12,16 @@ columns, P output pixels per image) and makes one GEMM per chunk, chunks in para
 - gradient of x:   col[K, G*P]     = W[F, K]^T . top[F, G*P], then col2im for each image
 
 Each output of the forward pass and of the input gradient is the same K-term (resp. F-term) dot
-product the stock op computes, followed by the stock op's col2im summation order; OpenBLAS sums a
-dot product in the same order whatever the matrix's other dimensions, on the machines measured, so
-these come out bit for bit equal (tests/test_speedups_corr.py checks, and states the tolerance it
-allows where this is not so). The weight gradient sums over the batch in another grouping than the
-stock op (whose own result depends on its thread count; ours does not), so it is equal to within
-the float32 rounding bound of a sum of batch * P products. Chunks go to threads dynamically: on a
+product the stock op computes, followed by the stock op's col2im summation order. They come out bit
+for bit equal to the stock op's where the BLAS kernel sums a GEMM's entry in the same order whatever
+the GEMM's width (OpenBLAS's SkylakeX kernel, on the convnet's shapes); elsewhere (its Haswell
+kernel, whose blocking depends on the width) they differ in the last bits, within the float32
+rounding bound of a K-term dot product. The weight gradient sums over the batch in another
+grouping than the stock op (whose own result depends on its thread count; ours does not), so it is
+equal to within the float32 rounding bound of a sum of batch * P products on every kernel.
+tests/test_speedups_corr.py asserts the bound everywhere and the bits where the library, asked
+directly (tests/blas_order.py), sums in the same order at the op's widths; tests/test_blas_kernels.py
+runs those tests under each OpenBLAS kernel the CPU can run. Chunks go to threads dynamically: on a
 machine shared with other work a thread that loses its core does not hold the other up.
 
 Handled: 2D, stride 1, no dilation, one group, shared weights, any padding ('valid', 'full',

@@ -63,3 +63,9 @@ def epoch_lines(stdout):
             accuracy = float(words[words.index("accuracy") + 1]) if "accuracy" in words else None
             rows.append((float(words[words.index("cost") + 1]), accuracy))
     return rows
+
+
+def pytest_report_header(config):
+    """The BLAS library and kernel the ops' same-bits tests ran on (tests/blas_order.py)."""
+    import blas_order
+    return blas_order.describe()
