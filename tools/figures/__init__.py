@@ -371,9 +371,3 @@ def main():
                f"of {len(teY)}): true -> predicted", cmap="gray_r",
                labels=[f"{t} -> {p}" for t, p in zip(teY[wrong], predictions[best][wrong])])
 
-
-if __name__ == "__main__":
-    try:
-        main()
-    except (DataError, SavedModelError) as error:
-        sys.exit(f"error: {error}")
