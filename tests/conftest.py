@@ -63,3 +63,46 @@ def epoch_lines(stdout):
             accuracy = float(words[words.index("accuracy") + 1]) if "accuracy" in words else None
             rows.append((float(words[words.index("cost") + 1]), accuracy))
     return rows
+
+
+# --- what the results' and the figures' tests share -------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n"
+NTEST = 300
+
+
+@pytest.fixture(scope="session")
+def tiny_results(tmp_path_factory):
+    """Every MNIST script trained for two tiny epochs with --log and --save, and what it printed."""
+    results = tmp_path_factory.mktemp("results")
+    printed = {}
+    for script in MNIST_LESSONS:
+        done = run_script(script, "--epochs", 2, "--ntrain", 1280, "--ntest", NTEST,
+                          "--log", results / "logs" / f"{script}-seed42.csv",
+                          "--save", results / "models" / f"{script}-seed42.npz")
+        assert done.returncode == 0, done.stderr
+        printed[script] = done.stdout
+    return results, printed
+
+
+@pytest.fixture(scope="session")
+def test_set(real_mnist_dir):
+    from load import mnist
+    trX, teX, trY, teY = mnist(ntrain=1, ntest=NTEST, onehot=False, data_dir=real_mnist_dir)
+    return teX, teY
+
+
+def model_path(results, script):
+    return results / "models" / f"{script}-seed42.npz"
+
+
+def png_pixels(path):
+    import matplotlib.image
+    assert path.read_bytes()[:8] == PNG
+    return matplotlib.image.imread(str(path))
+
+
+def write_log(path, accuracies):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("epoch,cost,accuracy,seconds\n"
+                    + "".join(f"{i + 1},0.5,{a},1.0\n" for i, a in enumerate(accuracies)))
