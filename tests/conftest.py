@@ -106,3 +106,36 @@ def write_log(path, accuracies):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("epoch,cost,accuracy,seconds\n"
                     + "".join(f"{i + 1},0.5,{a},1.0\n" for i, a in enumerate(accuracies)))
+
+
+# --- what the book's tests share --------------------------------------------------------------------
+
+BOOK_PAGES = Path(os.environ.get("BOOK_PAGES", ROOT / "tools" / "book" / "pages"))  # another folder: for developing
+
+
+def book_build(*args):
+    return subprocess.run([sys.executable, "-m", "tools.book.build", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def page_sources():
+    return sorted(BOOK_PAGES.glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def fresh(tmp_path_factory):
+    """One build into a temporary folder: (out, docs)."""
+    tmp = tmp_path_factory.mktemp("book")
+    result = book_build("--pages", BOOK_PAGES, "--out", tmp / "book", "--docs", tmp / "docs")
+    assert result.returncode == 0, result.stderr
+    return tmp / "book", tmp / "docs"
+
+
+@pytest.fixture(scope="session")
+def pages():
+    """The build's own model of each page: tools.book.build.read_page."""
+    from tools.book import build as book
+    problems = book.Problems()
+    read = {path.stem: book.read_page(path, problems) for path in page_sources()}
+    assert not problems, "\n".join(problems)
+    return read
