@@ -2,7 +2,7 @@
 import numpy as np
 
 from tools.figures.drawing import plt, save_figure
-from tools.figures.saved import SCRIPTS
+from tools.lessons import MNIST_LESSONS
 from tools.logs import seed_logs
 
 
@@ -11,7 +11,7 @@ def accuracy_chart(logs, path):
     to the highest where two or more seeds ran that epoch."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     bands = {}
-    for script in SCRIPTS:
+    for script in MNIST_LESSONS:  # 2_logistic_regression ... 5_convolutional_net
         runs = list(seed_logs(logs, script).values())
         if not runs:
             continue
