@@ -65,6 +65,82 @@ def epoch_lines(stdout):
     return rows
 
 
+# --- what the results' and the figures' tests share -------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n"
+NTEST = 300
+
+
+@pytest.fixture(scope="session")
+def tiny_results(tmp_path_factory):
+    """Every MNIST script trained for two tiny epochs with --log and --save, and what it printed."""
+    results = tmp_path_factory.mktemp("results")
+    printed = {}
+    for script in MNIST_LESSONS:
+        done = run_script(script, "--epochs", 2, "--ntrain", 1280, "--ntest", NTEST,
+                          "--log", results / "logs" / f"{script}-seed42.csv",
+                          "--save", results / "models" / f"{script}-seed42.npz")
+        assert done.returncode == 0, done.stderr
+        printed[script] = done.stdout
+    return results, printed
+
+
+@pytest.fixture(scope="session")
+def test_set(real_mnist_dir):
+    from load import mnist
+    trX, teX, trY, teY = mnist(ntrain=1, ntest=NTEST, onehot=False, data_dir=real_mnist_dir)
+    return teX, teY
+
+
+def model_path(results, script):
+    return results / "models" / f"{script}-seed42.npz"
+
+
+def png_pixels(path):
+    import matplotlib.image
+    assert path.read_bytes()[:8] == PNG
+    return matplotlib.image.imread(str(path))
+
+
+def write_log(path, accuracies):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("epoch,cost,accuracy,seconds\n"
+                    + "".join(f"{i + 1},0.5,{a},1.0\n" for i, a in enumerate(accuracies)))
+
+
+# --- what the book's tests share --------------------------------------------------------------------
+
+BOOK_PAGES = Path(os.environ.get("BOOK_PAGES", ROOT / "tools" / "book" / "pages"))  # another folder: for developing
+
+
+def book_build(*args):
+    return subprocess.run([sys.executable, "-m", "tools.book.build", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def page_sources():
+    return sorted(BOOK_PAGES.glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def fresh(tmp_path_factory):
+    """One build into a temporary folder: (out, docs)."""
+    tmp = tmp_path_factory.mktemp("book")
+    result = book_build("--pages", BOOK_PAGES, "--out", tmp / "book", "--docs", tmp / "docs")
+    assert result.returncode == 0, result.stderr
+    return tmp / "book", tmp / "docs"
+
+
+@pytest.fixture(scope="session")
+def pages():
+    """The build's own model of each page: tools.book.build.read_page."""
+    from tools.book import build as book
+    problems = book.Problems()
+    read = {path.stem: book.read_page(path, problems) for path in page_sources()}
+    assert not problems, "\n".join(problems)
+    return read
+
+
 def pytest_report_header(config):
     """The BLAS library and kernel the ops' same-bits tests ran on (tests/blas_order.py)."""
     import blas_order

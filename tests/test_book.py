@@ -1,36 +1,17 @@
 """The book (tools/book/build.py, FORMAT.md): it builds from what is committed, docs/ is a fresh
-build, every script line is on its page once, the numbers are results/'s, each lesson's notebook
-computes what its script computes, bad page sources fail the build, and the HTML works in a browser."""
+build, every script line is on its page once, the numbers are results/'s, and bad page sources fail
+the build. The notebooks: test_notebooks.py; the HTML in a browser: test_book_browser.py."""
 import csv
-import os
 import re
-import subprocess
-import sys
-import threading
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, mnist_dir
+from conftest import ROOT, book_build as build, page_sources
 
-PAGES = Path(os.environ.get("BOOK_PAGES", ROOT / "tools" / "book" / "pages"))  # another folder: for developing
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ANCHOR = r"""("[^"]*"|'[^']*')"""
 DIRECTIVE = re.compile(rf"^@(code|added|omit)\s+{ANCHOR}(?:\s*\.\.\s*({ANCHOR[1:-1]}|\+\d+))?")
-
-
-def build(*args):
-    return subprocess.run([sys.executable, "-m", "tools.book.build", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
-def page_sources():
-    return sorted(PAGES.glob("*.md"))
 
 
 def front(path):
@@ -38,25 +19,6 @@ def front(path):
     match = re.match(r"---\n(.*?)\n---\n", text, re.S)
     meta = dict(line.split(":", 1) for line in match[1].splitlines() if ":" in line) if match else {}
     return {k.strip(): v.strip() for k, v in meta.items()}, text
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """One build into a temporary folder: (out, docs)."""
-    tmp = tmp_path_factory.mktemp("book")
-    result = build("--pages", PAGES, "--out", tmp / "book", "--docs", tmp / "docs")
-    assert result.returncode == 0, result.stderr
-    return tmp / "book", tmp / "docs"
-
-
-@pytest.fixture(scope="module")
-def pages():
-    """The build's own model of each page: tools.book.build.read_page."""
-    from tools.book import build as book
-    problems = book.Problems()
-    read = {path.stem: book.read_page(path, problems) for path in page_sources()}
-    assert not problems, "\n".join(problems)
-    return read
 
 
 def test_the_book_builds_and_docs_is_a_fresh_build(fresh):
@@ -250,147 +212,3 @@ def test_a_line_twice_a_missing_figure_or_number_fail_the_build(tmp_path):
     assert "no log of 3_net in results/logs reaches epoch 5000" in text
     assert "unknown number {{nonsense}}" in text
     assert len(problems) == 4
-
-
-# --- the notebooks ---------------------------------------------------------------------------------
-
-TINY = {"epochs": 1, "ntrain": 256, "ntest": 100, "steps": 30}
-
-
-def tiny_flags(keywords, log):
-    """The tiny schedule as main()'s keywords and as the script's flags."""
-    values = {k: v for k, v in TINY.items() if k in keywords}
-    if "epochs" in values and "ntrain" not in keywords:
-        values["epochs"] = 3  # 1_linear_regression: three passes over its 101 points
-    if "log" in keywords:
-        values["log"] = str(log)
-    flags = [f"--{k.replace('_', '-')}={v}" for k, v in values.items()]
-    return values, flags
-
-
-def printed(text):
-    """What a run printed, less the seconds of its epoch lines."""
-    return [re.sub(r"\s+[\d.]+s$", "", line) for line in text.splitlines()
-            if line.strip() and not line.startswith(("Compiling", "WARNING", "INFO"))]
-
-
-def test_each_notebook_computes_what_its_script_computes(fresh, pages, tmp_path):
-    """Each lesson's notebook, run in one kernel on a tiny schedule, against the script from the
-    shell with the same flags: the --log CSVs' cost and accuracy columns equal exactly (same seed,
-    same code, same process settings), else the printed lines."""
-    import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-    from nbformat.v4 import new_code_cell
-    from tools.book.build import shape_of
-
-    out = fresh[0]
-    env = dict(os.environ, **({"MNIST_DIR": mnist_dir()} if mnist_dir() else {}))
-    lessons = [p for p in pages.values() if p.script]
-    if not lessons:
-        pytest.skip("no lesson pages yet")
-    runs = {}
-    for page in lessons:
-        values, flags = tiny_flags(shape_of(page).keywords, tmp_path / f"{page.name}-notebook.csv")
-        shell_flags = [f.replace(str(tmp_path / f"{page.name}-notebook.csv"), str(tmp_path / f"{page.name}-shell.csv"))
-                       for f in flags]
-        runs[page.name] = (page, values, shell_flags)
-
-    shell = {}
-
-    def from_the_shell():  # beside the kernel: one script at a time
-        for name, (page, _, flags) in runs.items():
-            shell[name] = subprocess.run([sys.executable, str(ROOT / page.script), *flags], capture_output=True,
-                                         text=True, env=env, cwd="/", timeout=600)
-    thread = threading.Thread(target=from_the_shell)
-    thread.start()
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(ROOT), env=env)
-    notebook_output = {}
-    try:
-        for name, (page, values, _) in runs.items():
-            nb = nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4)
-            at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-            nb.cells.insert(at + 1, new_code_cell("\n".join(f"{k} = {v!r}" for k, v in values.items())))
-            NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(ROOT)}}).execute()
-            notebook_output[name] = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                                            for o in c.get("outputs", []) if o.get("name") == "stdout")
-    finally:
-        km.shutdown_kernel(now=True)
-        thread.join()
-    for name, (page, values, _) in runs.items():
-        result = shell[name]
-        assert result.returncode == 0, f"{page.script}: {result.stderr}"
-        if "log" in values:
-            for column in ("cost", "accuracy"):
-                a = (tmp_path / f"{name}-notebook.csv").read_text()
-                b = (tmp_path / f"{name}-shell.csv").read_text()
-                assert [r[column] for r in csv.DictReader(a.splitlines())] == \
-                       [r[column] for r in csv.DictReader(b.splitlines())], f"{name}: {column}"
-        else:
-            assert printed(notebook_output[name]) and \
-                printed(notebook_output[name])[:len(printed(result.stdout))] == printed(result.stdout), name
-
-
-# --- a real browser --------------------------------------------------------------------------------
-
-def ids_of(path, cache={}):
-    if path not in cache:
-        cache[path] = set(re.findall(r'\sid="([^"]+)"', Path(path).read_text()))
-    return cache[path]
-
-
-def test_the_html_book_in_a_browser(tmp_path):
-    """book/*.html (built here, as make book does) in Chromium from file://, wide and at 390 px:
-    no console error, every picture loaded with alt text, every internal link and #anchor resolves,
-    no horizontal scroll on a phone; screenshots into book/screenshots."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no {CHROMIUM} here (CI installs it: apt-get install chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    book = ROOT / "book"
-    result = build("--pages", PAGES, "--out", book, "--docs", tmp_path)  # the committed docs/ stay as they are
-    assert result.returncode == 0, result.stderr
-    shots = book / "screenshots"
-    shots.mkdir(exist_ok=True)
-    files = sorted(book.glob("*.html"))
-    assert files
-    problems = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for width, height, tag in [(1400, 1000, "wide"), (390, 844, "phone")]:
-                tab = browser.new_page(viewport={"width": width, "height": height})
-                errors = []
-                tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                tab.on("pageerror", lambda e: errors.append(str(e)))
-                tab.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
-                for path in files:
-                    errors.clear()
-                    tab.goto(path.as_uri(), wait_until="load")
-                    where = f"{path.name} ({tag})"
-                    problems += [f"{where}: {e}" for e in errors]
-                    for img in tab.evaluate("[...document.images].map(i => [i.src, i.alt, i.complete, i.naturalWidth])"):
-                        if not (img[2] and img[3] > 0):
-                            problems.append(f"{where}: picture not loaded: {img[0]}")
-                        if not img[1].strip():
-                            problems.append(f"{where}: picture without alt text: {img[0]}")
-                    if tag == "phone":
-                        scroll = tab.evaluate("document.documentElement.scrollWidth")
-                        if scroll > 390:
-                            problems.append(f"{where}: scrolls sideways ({scroll} px wide)")
-                    else:
-                        for href in tab.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)"):
-                            url = urlparse(href)
-                            if url.scheme != "file":
-                                continue
-                            target = Path(unquote(url.path))
-                            if not target.exists():
-                                problems.append(f"{where}: link to a missing file {target}")
-                            elif url.fragment and target.suffix == ".html" and url.fragment not in ids_of(target):
-                                problems.append(f"{where}: link to a missing anchor {target.name}#{url.fragment}")
-                    tab.screenshot(path=str(shots / f"{path.stem}-{tag}.png"))  # the first screen: a full
-                    # page at 1400 px takes seconds
-                tab.close()
-        finally:
-            browser.close()
-    assert not problems, "\n".join(problems)

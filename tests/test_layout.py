@@ -73,3 +73,51 @@ def test_tools_never_read_what_a_lesson_prints(path):
             call = ast.get_source_segment(source, node)
             if '.py"' in call or "_net" in call:  # it runs a lesson script
                 assert "PIPE" not in call and "capture_output" not in call, call
+
+
+# One job per module: no Python module outside the lessons (the seven scripts LESSONS names) over
+# LIMIT lines; plumbing, tools, tests and load.py alike. Not counted: the speed-up ops' C code while
+# it is held in Python strings (filled by % locals()), i.e. in the two files of C_IN_STRINGS, the lines
+# of each string literal of more than one line that is not a docstring, and only if it reads as C.
+# C in .c files is not Python and is not counted either.
+LIMIT = 300
+C_IN_STRINGS = {"plumbing/speedups.py", "plumbing/speedups_corr.py"}
+MODULES = sorted(path for path in ROOT.rglob("*.py")
+                 if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)  # .venv, .venv-jax
+                 and path.relative_to(ROOT).as_posix() not in {f"{name}.py" for name in LESSONS})
+
+
+def c_code_lines(path):
+    """Line numbers of the C code held in the module's multi-line string literals (docstrings aside)."""
+    module = tree(path)
+    docstrings = {id(node.body[0].value) for node in ast.walk(module)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    lines = set()
+    for node in ast.walk(module):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno > node.lineno
+                and id(node) not in docstrings):
+            assert "{" in node.value and ";" in node.value, \
+                f"{path.name}:{node.lineno}: a string left out of the count as C code does not read as C"
+            lines |= set(range(node.lineno, node.end_lineno + 1))
+    return lines
+
+
+def counted_lines(path):
+    name = path.relative_to(ROOT).as_posix()
+    lines = len(path.read_text().splitlines())
+    return lines - len(c_code_lines(path)) if name in C_IN_STRINGS else lines
+
+
+def test_no_module_outside_the_lessons_is_over_300_lines():
+    over = {path.relative_to(ROOT).as_posix(): counted_lines(path) for path in MODULES}
+    over = {name: lines for name, lines in over.items() if lines > LIMIT}
+    assert not over, f"over {LIMIT} lines, split by job: " + ", ".join(f"{n} ({k})" for n, k in over.items())
+
+
+def test_the_line_limit_sees_every_part_of_the_house():
+    """The limit's list is the house: plumbing, tools (the book, the bench, the figures), tests, load.py."""
+    names = {path.relative_to(ROOT).as_posix() for path in MODULES}
+    assert {"load.py", "plumbing/cli.py", "tools/book/build.py", "tools/bench/bench.py",
+            "tools/figures/__main__.py", "tests/conftest.py"} | C_IN_STRINGS <= names, names
+    assert not names & {f"{name}.py" for name in LESSONS}

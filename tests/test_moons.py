@@ -1,5 +1,5 @@
 """understanding.py, the moons lesson: what its page says of its pictures, measured on the training runs
-themselves; and tools/figures.py drawing them from what the lesson saved."""
+themselves; and tools/figures/ drawing them from what the lesson saved."""
 import os
 import pty
 import subprocess

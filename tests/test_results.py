@@ -1,5 +1,5 @@
-"""--log, --save and --graph; saved models evaluated again; the figures checked against NumPy; k-NN;
-reproduce.py's table checked against logs of known accuracies."""
+"""--log, --save and --graph; saved models evaluated again; k-NN; reproduce.py's table checked against
+logs of known accuracies. The pictures: test_figures.py; the old net's experiment: test_old_net.py."""
 import os
 import re
 import shutil
@@ -9,38 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import MNIST_LESSONS, ROOT, as_input, epoch_lines, mnist_dir, run_script
+from conftest import (MNIST_LESSONS, ROOT, as_input, epoch_lines, mnist_dir, model_path, png_pixels, run_script,
+                      write_log)
 from load import mnist
 from tools import figures, reproduce
-from tools.old_net import CHANGES, crossings, levelled_off
 
 SCRIPTS = list(MNIST_LESSONS)
-PNG = b"\x89PNG\r\n\x1a\n"
-NTEST = 300
-
-
-@pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory):
-    """Every MNIST script trained for two tiny epochs with --log and --save, and what it printed."""
-    results = tmp_path_factory.mktemp("results")
-    printed = {}
-    for script in SCRIPTS:
-        done = run_script(script, "--epochs", 2, "--ntrain", 1280, "--ntest", NTEST,
-                          "--log", results / "logs" / f"{script}-seed42.csv",
-                          "--save", results / "models" / f"{script}-seed42.npz")
-        assert done.returncode == 0, done.stderr
-        printed[script] = done.stdout
-    return results, printed
-
-
-@pytest.fixture(scope="module")
-def test_set(real_mnist_dir):
-    trX, teX, trY, teY = mnist(ntrain=1, ntest=NTEST, onehot=False, data_dir=real_mnist_dir)
-    return teX, teY
-
-
-def model_path(results, script):
-    return results / "models" / f"{script}-seed42.npz"
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -58,142 +32,6 @@ def test_log_and_saved_model_agree_with_an_evaluation_of_their_own(tiny_results,
     predicted = figures.saved_predict(script, model_path(results, script))(as_input(script, teX))
     assert np.mean(predicted == teY) == rows[-1, 2]
     assert list(results.glob("**/.*part")) == []  # nothing half-written left behind
-
-
-def png_pixels(path):
-    import matplotlib.image
-    assert path.read_bytes()[:8] == PNG
-    return matplotlib.image.imread(str(path))
-
-
-def test_figures_from_tiny_saved_models(tiny_results, tmp_path):
-    results, _ = tiny_results
-    done = subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(results),
-                           "--out", str(tmp_path), "--ntest", str(NTEST)], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
-    assert done.returncode == 0, done.stderr
-    expected = {"logistic_templates.png", "first_layer_3_net.png", "first_layer_4_modern_net.png",
-                "conv_filters.png", "accuracy.png", "misclassified.png", "readout.png", "noise.png",
-                "conv_maps.png"}
-    assert {p.name for p in tmp_path.iterdir()} == expected
-    for name in expected:
-        pixels = png_pixels(tmp_path / name)
-        assert pixels.shape[0] > 100 and pixels.shape[1] > 100 and pixels.std() > 0.05, name  # drawn on
-    for script in SCRIPTS:  # each model evaluated again gets the accuracy its log holds
-        logged = float((results / "logs" / f"{script}-seed42.csv").read_text().splitlines()[-1].split(",")[2])
-        assert f"{script}: test accuracy {logged:.4f} (saved model, evaluated again)" in done.stdout
-
-
-def test_a_model_missing_a_weight_is_one_clear_error(tiny_results, tmp_path):
-    results, _ = tiny_results
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "models").mkdir()
-    script = "3_net"
-    shutil.copy(results / "logs" / f"{script}-seed42.csv", tmp_path / "logs")
-    saved = np.load(model_path(results, script), allow_pickle=False)
-    np.savez(tmp_path / "models" / f"{script}-seed42.npz", w_h=saved["w_h"])  # no w_o
-    done = subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(tmp_path),
-                           "--out", str(tmp_path / "out"), "--ntest", "50"], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
-    assert done.returncode == 1
-    assert "holds no 'w_o'" in done.stderr and "Traceback" not in done.stderr
-
-
-# NumPy versions of the models: an implementation apart from Theano's to check the pictures' numbers
-
-def np_softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def np_py_x(script, weights, X):
-    X = X.astype(np.float64)
-    if script == "2_logistic_regression":
-        return np_softmax(X @ weights["w"])
-    if script == "3_net":
-        return np_softmax(1 / (1 + np.exp(-(X @ weights["w_h"]))) @ weights["w_o"])
-    if script == "4_modern_net":
-        return np_softmax(np.maximum(np.maximum(X @ weights["w_h"], 0) @ weights["w_h2"], 0) @ weights["w_o"])
-    return None
-
-
-def test_readout_shows_each_models_probabilities(tiny_results, test_set):
-    results, _ = tiny_results
-    teX, teY = test_set
-    models = {script: model_path(results, script) for script in SCRIPTS}
-    digits, probabilities = figures.readout(figures.probabilities(models, teX), teY)
-    assert digits[:3] == [0, 1, 2] and len(set(digits)) == len(digits)
-    for script, p in probabilities.items():
-        assert p.shape == (len(digits), 10)
-        np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-5)
-        predicted = figures.saved_predict(script, models[script])(as_input(script, teX))
-        assert list(p.argmax(axis=1)) == list(predicted[digits])
-        wrong = np.flatnonzero(predicted != teY)
-        if len(wrong):  # among the digits shown: the first one this model gets wrong
-            assert wrong[0] in digits
-        reference = np_py_x(script, np.load(models[script]), teX[digits])
-        if reference is not None:
-            np.testing.assert_allclose(p, reference, atol=2e-5)
-
-
-def test_noise_is_the_modern_nets_input_dropout(test_set):
-    import ast
-    teX, _ = test_set
-    main = next(node for node in ast.parse((ROOT / "4_modern_net.py").read_text()).body
-                if isinstance(node, ast.FunctionDef) and node.name == "main")
-    training_noise = [call.args[-2].value for call in ast.walk(main) if isinstance(call, ast.Call)
-                      and getattr(call.func, "id", "") == "model" and call.args[-2].value > 0]
-    assert training_noise == [figures.P_DROP_INPUT]  # the p the picture says is the one main() trains with
-    clean, noisy = figures.noisy_digits(teX, list(range(20)), draws=3)
-    assert noisy.shape == (3, 20, 784)
-    kept = noisy != 0
-    np.testing.assert_allclose(noisy[kept], np.broadcast_to(clean / (1 - figures.P_DROP_INPUT), noisy.shape)[kept],
-                               rtol=1e-6)
-    inked = np.broadcast_to(clean > 0, noisy.shape)
-    dropped = np.mean(~kept[inked])
-    assert abs(dropped - figures.P_DROP_INPUT) < 0.03, dropped  # about 3,000 inked pixels: sd about 0.007
-    assert not np.array_equal(noisy[0], noisy[1])
-
-
-def np_full_conv_rectify_pool(image, w):
-    """Block 1 of the convnet in NumPy: a 'full' convolution (flipped filters, as conv2d), rectify,
-    then 2x2 max-pooling that keeps the odd edge."""
-    filters = w[:, 0, ::-1, ::-1].astype(np.float64)
-    k = filters.shape[1]
-    padded = np.pad(image.astype(np.float64), k - 1)
-    size = padded.shape[0] - k + 1  # 30
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k))  # (30, 30, 3, 3)
-    maps = np.maximum(np.einsum("ijab,fab->fij", windows, filters), 0)
-    pooled = np.full((len(filters), (size + 1) // 2, (size + 1) // 2), -np.inf)
-    for di in (0, 1):
-        for dj in (0, 1):
-            part = maps[:, di::2, dj::2]
-            pooled[:, :part.shape[1], :part.shape[2]] = np.maximum(pooled[:, :part.shape[1], :part.shape[2]], part)
-    return pooled
-
-
-def test_conv_maps_are_the_convnets_blocks(tiny_results, test_set):
-    results, _ = tiny_results
-    teX, _ = test_set
-    path = model_path(results, "5_convolutional_net")
-    maps = figures.conv_maps(path, teX[0])
-    assert [m.shape for m in maps] == [(32, 15, 15), (64, 7, 7), (128, 3, 3)]
-    assert all((m >= 0).all() for m in maps)  # rectified
-    w = np.load(path)["w"]
-    np.testing.assert_allclose(maps[0], np_full_conv_rectify_pool(teX[0].reshape(28, 28), w), atol=1e-5)
-
-
-def test_accuracy_chart_bands_span_the_seeds(tmp_path):
-    logs = tmp_path / "logs"
-    write_log(logs / "3_net-seed1.csv", [0.90, 0.92, 0.93])
-    write_log(logs / "3_net-seed2.csv", [0.88, 0.95])
-    write_log(logs / "3_net-seed42.csv", [0.91, 0.94, 0.96, 0.97])
-    bands = figures.accuracy_chart(logs, tmp_path / "accuracy.png")
-    epochs, low, high = bands["3_net"]
-    assert list(epochs) == [1, 2, 3]  # epoch 4: one seed, no band
-    np.testing.assert_allclose(low, [0.88, 0.92, 0.93])
-    np.testing.assert_allclose(high, [0.91, 0.95, 0.96])
-    assert png_pixels(tmp_path / "accuracy.png").std() > 0.05
 
 
 @pytest.mark.parametrize("how", ["shell", "python"])
@@ -231,12 +69,6 @@ def test_knn_blocks_agree_with_brute_force_and_it_learns(real_mnist_dir):
 
 
 # --- reproduce.py's table --------------------------------------------------------------------------
-
-def write_log(path, accuracies):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("epoch,cost,accuracy,seconds\n"
-                    + "".join(f"{i + 1},0.5,{a},1.0\n" for i, a in enumerate(accuracies)))
-
 
 def table_row(table, script, epochs):
     """The cells of the table's row for script's runs of that many epochs."""
@@ -290,49 +122,6 @@ def test_reproduce_runs_seeds_and_tabulates_their_logs(tmp_path):
     assert (tmp_path / "logs" / "1_linear_regression-seed1.csv").read_text().count("\n") == 2  # header, one epoch
     assert len(re.findall(r"w = \d\.\d{4} \(seed [12]\)", table)) == 2
     assert "--seeds 1-2" in (tmp_path / "runs.md").read_text()
-
-
-# --- the old net's experiment ----------------------------------------------------------------------
-
-def test_crossings_are_the_first_epoch_at_or_above_each_target():
-    assert crossings(np.array([0.96, 0.975, 0.981, 0.979, 0.985])) == {0.97: 2, 0.98: 3, 0.984: 5}
-    assert crossings(np.array([0.95, 0.97])) == {0.97: 2, 0.98: None, 0.984: None}
-
-
-def test_one_change_changes_the_learning_rate_and_nothing_else():
-    args = ["--epochs", 1, "--ntrain", 1280, "--ntest", 500]
-    lesson = run_script("3_net", *args)  # --lr 0.05, its default
-    faster = run_script("3_net", "--lr", "0.5", *args)  # what one-change runs
-    assert lesson.returncode == faster.returncode == 0, lesson.stderr + faster.stderr
-    assert "--lr" in CHANGES["lr-0.5"][1] and "0.5" in CHANGES["lr-0.5"][1]
-    assert [c for c, _ in epoch_lines(faster.stdout)] != [c for c, _ in epoch_lines(lesson.stdout)]
-
-
-def test_levelled_off_compares_the_best_now_with_the_best_patience_epochs_ago():
-    rising = [0.90, 0.95, 0.96, 0.962, 0.963, 0.958]
-    assert not levelled_off(rising[:2], patience=2, min_gain=0.005)  # too short to say
-    assert not levelled_off(rising[:4], patience=2, min_gain=0.005)  # 0.962 - 0.95
-    assert levelled_off(rising[:5], patience=2, min_gain=0.005)  # 0.963 - 0.96
-    assert levelled_off(rising, patience=2, min_gain=0.005)  # 0.963 - 0.962: a drop is no gain
-    assert not levelled_off(rising[:5], patience=2, min_gain=0.002)
-
-
-def test_the_long_run_stops_cleanly_and_is_reported(tmp_path):
-    out = tmp_path / "old_net"
-    done = run_script("tools/old_net", "long", "--max-epochs", 40, "--patience", 3, "--min-gain", 0.01,
-                      "--ntrain", 1280, "--ntest", 500, "--out", out)
-    assert done.returncode == 0, done.stderr
-    accuracies = np.loadtxt(out / "long.csv", delimiter=",", skiprows=1, ndmin=2)[:, 2]
-    stopped = (out / "long.txt").read_text()
-    epoch = int(stopped.split()[3].rstrip(":"))
-    assert epoch <= len(accuracies) <= 40  # Ctrl-C may land after one more epoch was logged
-    if "levelled off" in stopped:
-        assert levelled_off(list(accuracies[:epoch]), 3, 0.01) and not levelled_off(list(accuracies[:epoch - 1]), 3, 0.01)
-    else:
-        assert stopped.endswith("--max-epochs 40\n") and epoch == 40
-    table = (tmp_path / "old_net.md").read_text()
-    assert f"| {len(accuracies)} | {100 * accuracies[-1]:.2f} % | {100 * accuracies.max():.2f} % |" in table
-    assert png_pixels(tmp_path / "figures" / "old_net.png").std() > 0.05
 
 
 def test_reproduce_without_data_is_one_clear_error(tmp_path):

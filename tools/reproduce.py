@@ -8,7 +8,7 @@ write results/results.md.
     python -m tools.reproduce --quick    # minutes: 3 epochs on 25,600 images, into results/quick
 
 Each script runs as from the shell with --seed, --log and --save: results/logs/SCRIPT-seedN.csv and
-results/models/SCRIPT-seedN.npz feed figures.py (and 1_linear_regression's saved w the table). The table is built from every log in results/logs,
+results/models/SCRIPT-seedN.npz feed tools/figures/ (and 1_linear_regression's saved w the table). The table is built from every log in results/logs,
 so runs made by different commands add up: for each script and each length of run, the test
 accuracy at that epoch of every log that long or longer (a run's first 10 epochs are a 10-epoch
 run), as mean, sample standard deviation and range over seeds. Each command is listed in

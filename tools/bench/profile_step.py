@@ -2,7 +2,7 @@
 
     python -m tools.bench.profile_step 5_convolutional_net [--steps 20] [--stock]
 
---stock leaves out speedups.py's swapped ops (bench.py's STOCK_OPS). Prints ms/step (median)
+--stock leaves out speedups.py's swapped ops (levers.py's STOCK_OPS). Prints ms/step (median)
 and Theano's per-Op-class summary of the timed steps.
 """
 import argparse
@@ -11,7 +11,8 @@ import statistics
 import sys
 import time
 
-from tools.bench import bench
+from tools.bench.levers import STOCK_OPS
+from tools.bench.workers import compiled, minibatches
 
 
 def main():
@@ -23,12 +24,12 @@ def main():
     a = p.parse_args()
     flags = [] if a.no_profile else ["profile=True", "profile_optimizer=False"]
     if a.stock:
-        flags.append(bench.STOCK_OPS)
+        flags.append(STOCK_OPS)
     os.environ["THEANO_FLAGS"] = ",".join(f for f in [os.environ.get("THEANO_FLAGS", "")] + flags if f)
     import plumbing.defaults  # noqa: F401
     from plumbing import speedups
-    train, predict, _ = bench.compiled(a.script)
-    batches, _ = bench.minibatches(a.script, a.steps)
+    train, predict, _ = compiled(a.script)
+    batches, _ = minibatches(a.script, a.steps)
     for x, y in batches:
         train(x, y)
     if train.profile is not None:

@@ -1,0 +1,51 @@
+"""What each of the project's settings buys (docs/performance.md): Theano alone, one row per
+setting, each measured by timing.py; python -m tools.bench.bench --levers."""
+import tempfile
+
+from plumbing.machine import system_openblas_found
+from tools.bench.tables import levers_table
+from tools.bench.timing import machine, measure
+
+# What each of the project's settings buys (docs/performance.md), set as a user would, so that
+# plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
+# before it, but the fifth, which is the fourth's alternative.
+STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse"
+SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
+LEVERS = [
+    ("NumPy's BLAS (blas.ldflags=; OpenMP then off), the project's other settings",
+     {"THEANO_FLAGS": "blas.ldflags="}),
+    ("the system's OpenBLAS (blas.ldflags=-lopenblas), the project's other settings",
+     {"THEANO_FLAGS": "blas.ldflags=-lopenblas"}),
+    ("Theano's own defaults with PyPI's OpenBLAS: no OpenMP, allow_gc, stock ops, OpenBLAS's own waits",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=False,allow_gc=True,{STOCK_OPS}")),
+    ("+ openmp=True: both thread pools, each spinning after its work",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=True,allow_gc=True,{STOCK_OPS}")),
+    ("  (instead of the next row: OpenBLAS held to one thread)",
+     dict(SPINNING, THEANO_FLAGS=f"openmp=True,allow_gc=True,{STOCK_OPS}", OPENBLAS_NUM_THREADS="1")),
+    ("+ neither pool spins (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4)",
+     {"THEANO_FLAGS": f"openmp=True,allow_gc=True,{STOCK_OPS}"}),
+    ("+ allow_gc=False", {"THEANO_FLAGS": f"openmp=True,allow_gc=False,{STOCK_OPS}"}),
+    ("+ the pooling ops and MRG of speedups.py (not yet BatchedCorrMM, nor the fused gradients)",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse"}),
+    ("+ BatchedCorrMM (fast_corr): several images lowered into one GEMM",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_fuse"}),
+    ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse): the project's defaults", {}),
+]
+
+
+def levers(args):
+    scripts = args.scripts.split(",") if args.scripts else ["3_net", "4_modern_net", "5_convolutional_net"]
+    compiledir = tempfile.mkdtemp(prefix="bench-levers-")
+    rows = []
+    for name, env in LEVERS:
+        if "-lopenblas" in env.get("THEANO_FLAGS", "") and not system_openblas_found():
+            continue  # no system OpenBLAS here
+        row = {"lever": name, "env": env}
+        for script in scripts:
+            measured = measure(script, args.steps, args.rounds, [], compiledir, env)
+            row[script], row["blas"] = measured["theano_step_ms"], measured["blas"]
+        rows.append(row)
+        print(f"{name}: " + ", ".join(f"{s} {row[s]:.2f} ms" for s in scripts) + f"; BLAS {row['blas']}",
+              flush=True)
+    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "rows": rows}
+    return report, levers_table(report)
