@@ -35,6 +35,7 @@ from theano import tensor as T  # noqa: E402
 
 from load import DataError, mnist  # noqa: E402
 from plumbing.cli import positive_int  # noqa: E402
+from plumbing.paths import check_outputs  # noqa: E402
 from plumbing.saving import write_atomically  # noqa: E402
 from tools.lessons import MNIST_LESSONS, ROOT, as_input, import_script  # noqa: E402
 from tools.logs import seed_logs  # noqa: E402
@@ -327,6 +328,7 @@ def main():
     args = parser.parse_args()
     results = Path(args.results)
     out = Path(args.out or results / "figures")
+    check_outputs(folders={"--out": out})
     models = pick_models(results)
     moons = results / "models" / "understanding.npz"
     if not models and not moons.exists():
