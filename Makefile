@@ -13,7 +13,7 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 RESULTS ?= results
 
-.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench book clean
+.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench book notebook clean
 
 $(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py plumbing/venv_hook.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
@@ -67,6 +67,17 @@ bench: $(VENV)/installed $(JAX_VENV)/installed  # Theano against PyTorch and JAX
 
 book: $(VENV)/installed  # docs/*.md (committed), book/*.html and book/notebooks/ from tools/book/pages; trains nothing
 	$(PY) -m tools.book.build
+
+# The notebooks' kernel: the .venv's Python, registered under this name (the notebooks ask for it).
+# In a Jupyter of your own: .venv/bin/python -m ipykernel install --user --name theano-tutorial
+KERNEL := theano-tutorial
+$(VENV)/jupyter-installed: $(VENV)/installed tools/book/requirements-jupyter.txt  # JupyterLab, pinned, into .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r tools/book/requirements-jupyter.txt
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Theano tutorial (.venv)"
+	@touch $@
+
+notebook: $(VENV)/jupyter-installed book  # JupyterLab on book/notebooks/, the lessons' kernel chosen (first time: a minute to install)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/notebooks
 
 clean:
 	rm -rf $(VENV) $(JAX_VENV) book .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__

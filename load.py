@@ -145,25 +145,38 @@ def download(name, folder, urls=None, progress=None):
 
 
 def ensure(folder, urls=None):
-    """Make sure all four files are in folder, downloading the missing ones."""
+    """Make sure all four files are in folder, downloading the missing ones. If that fails, what
+    this call added is removed again: the files it fetched and the folders it made."""
     missing = [name for name in SHA256 if find(folder, name) is None]
     if not missing:
         return
+    made = [level for level in [folder, *folder.parents] if not os.path.lexists(level)][::-1]  # outermost first
+    fetched = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):  # can we write there at all?
-            pass
-    except OSError as e:
-        raise DataError(missing_message(folder, f"the folder cannot be written ({e.strerror})")) from None
-    for name in missing:
         try:
-            download(name, folder, urls)
-        except DataError as e:
-            raise DataError(missing_message(folder, str(e))) from None
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):  # can we write there at all?
+                pass
+        except OSError as e:
+            raise DataError(missing_message(folder, f"the folder cannot be written ({e.strerror})")) from None
+        for name in missing:
+            try:
+                fetched.append(download(name, folder, urls))
+            except DataError as e:
+                raise DataError(missing_message(folder, str(e), missing)) from None
+    except BaseException:  # a failed download, or Ctrl-C during one
+        for path in fetched:
+            path.unlink(missing_ok=True)
+        for level in reversed(made):
+            try:
+                level.rmdir()
+            except OSError:  # not made, or not empty: something else is in it now
+                pass
+        raise
 
 
-def missing_message(folder, why):
-    missing = [name for name in SHA256 if find(folder, name) is None]
+def missing_message(folder, why, missing=None):
+    missing = missing or [name for name in SHA256 if find(folder, name) is None]
     return (f"MNIST files missing: {', '.join(missing)} (looked in {folder}, .gz or not).\n"
             f"Downloading them failed: {why}\n"
             f"Either set MNIST_DIR (or --data-dir) to a folder that holds the four idx files, "

@@ -9,6 +9,7 @@
     progress.py   Progress: the epoch line, the bar inside an epoch, the stop on a NaN cost
     interrupt.py  Ctrl-C that lets the current step finish
     log.py        the --log CSV file, one row per epoch
+    paths.py      output paths checked before any work; the one-line error when a write fails
     saving.py     --save: weights into an .npz file, never half-written
     graph.py      --graph: the graph before and after Theano's optimisations
     bootstrap.py, check_fresh.sh, venv_hook.py: the .venv the Makefile sets up (not imported by lessons)

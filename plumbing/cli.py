@@ -12,6 +12,8 @@ import re
 import sys
 
 from plumbing.compiling import announce_compiling
+from plumbing.graph import missing_for_picture, picture_name
+from plumbing.paths import check_outputs
 from plumbing.progress import Stop
 
 
@@ -110,11 +112,22 @@ def parse_args(main, argv=None, limits=None):
     return vars(args)
 
 
+def check_paths(main, kwargs):
+    """Before any training: the --save and --log files, and the picture --graph draws in the current
+    folder, can be written; else one line and exit 2."""
+    files = {"--save": kwargs.get("save"), "--log": kwargs.get("log")}
+    if kwargs.get("graph") and not missing_for_picture():
+        files["--graph"] = picture_name(getattr(sys.modules.get(main.__module__), "__file__", main.__module__))
+    check_outputs(files)
+
+
 def run(main, argv=None, **limits):
     """Run a lesson's main() from the shell: its flags, a line when Theano starts compiling, a
-    clean Ctrl-C (exit 130), and one-line errors for bad data or a path that cannot be written."""
+    clean Ctrl-C (exit 130), and one-line errors: a path that cannot be written (exit 2, before
+    training), bad data, a write that fails (a full disk)."""
     from load import DataError
     kwargs = parse_args(main, argv, limits)
+    check_paths(main, kwargs)
     announce_compiling()
     try:
         main(**kwargs)
@@ -124,5 +137,5 @@ def run(main, argv=None, **limits):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except (DataError, OSError) as error:  # bad data; a --log or --save path that cannot be written
-        sys.exit(f"error: {error}")
+    except (DataError, OSError) as error:  # bad data; a --log or --save file that could not be written
+        sys.exit(f"error: {error}")  # (a WriteError, an OSError, names the user's path)

@@ -15,11 +15,17 @@ def missing_for_picture():
     return missing
 
 
+def picture_name(script):
+    """SCRIPT_graph.png, in the current folder: where --graph draws the compiled graph of the lesson
+    whose file (its __file__) is script."""
+    return os.path.splitext(os.path.basename(script))[0] + "_graph.png"
+
+
 def show_graph(cost, train, script):
     """Print the graphs; draw the compiled one into SCRIPT_graph.png in the current folder, where
     script is the lesson's file (its __file__)."""
     import theano
-    picture = os.path.splitext(os.path.basename(script))[0] + "_graph.png"
+    picture = picture_name(script)
     print("The cost, as the script builds it:")
     theano.printing.debugprint(cost)
     print("\nThe training function, after Theano's optimisations:")

@@ -18,10 +18,16 @@ def ids_of(path, cache={}):
     return cache[path]
 
 
+TABLE_CELLS_RIGHT_EDGES = """[...document.querySelectorAll('table')].map(t => [
+    [...t.querySelectorAll('th')].map(th => th.textContent.trim()),
+    [...t.querySelectorAll('th, td')].map(c => Math.ceil(c.getBoundingClientRect().right))])"""
+
+
 def test_the_html_book_in_a_browser(tmp_path):
     """book/*.html (built here, as make book does) in Chromium from file://, wide and at 390 px:
     no console error, every picture loaded with alt text, every internal link and #anchor resolves,
-    no horizontal scroll on a phone; screenshots into book/screenshots."""
+    no horizontal scroll on a phone, and a table of four columns (the index's results) all on its
+    screen; screenshots into book/screenshots."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no {CHROMIUM} here (CI installs it: apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
@@ -56,6 +62,14 @@ def test_the_html_book_in_a_browser(tmp_path):
                         scroll = tab.evaluate("document.documentElement.scrollWidth")
                         if scroll > 390:
                             problems.append(f"{where}: scrolls sideways ({scroll} px wide)")
+                        # a table of four columns (the index's results) shows all of them on the screen
+                        for headers, right in tab.evaluate(TABLE_CELLS_RIGHT_EDGES):
+                            if len(headers) == 4 and max(right) > 390:
+                                problems.append(f"{where}: table {headers} reaches {max(right)} px, "
+                                                f"off a 390 px screen")
+                        if path.name == "index.html":
+                            seen = [h for h, _ in tab.evaluate(TABLE_CELLS_RIGHT_EDGES)]
+                            assert ["lesson", "what it adds", "slide", "here"] in seen, seen
                     else:
                         for href in tab.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)"):
                             url = urlparse(href)

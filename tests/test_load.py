@@ -160,14 +160,14 @@ def test_data_folder_order(tmp_path, monkeypatch):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     """/good/ serves the real files (gzipped here from whatever form the data folder holds them in),
-    /missing/ 404s, /wrong/ serves other bytes, /drop/ hangs up midway."""
+    /missing/ 404s, /wrong/ serves other bytes, /drop/ hangs up midway, /images-only/ 404s the labels."""
     source = None
     served = {}
 
     def do_GET(self):
         route, name = self.path.strip("/").split("/", 1)
         found = load.find(self.source, name[:-len(".gz")]) if name.endswith(".gz") else None
-        if route == "missing" or found is None:
+        if route == "missing" or found is None or (route == "images-only" and "labels" in name):
             self.send_error(404)
             return
         if name not in self.served:
@@ -250,6 +250,25 @@ def test_mnist_fetches_what_is_missing_through_mnist_mirror(server, tmp_path, mo
     trX, teX, trY, teY = load.mnist(ntrain=100, ntest=100, data_dir=tmp_path / "new")
     assert trX.shape == (100, 784) and list(trY[:3].argmax(axis=1)) == [5, 0, 4]
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == sorted(n + ".gz" for n in load.SHA256)
+
+
+def test_a_failed_download_leaves_no_folder_and_no_file_it_added(server, tmp_path):
+    # the training images come, then the labels fail: the folders made and the file fetched go again
+    data_dir = tmp_path / "new" / "data" / "mnist"
+    with pytest.raises(DataError) as error:
+        load.mnist(ntrain=100, ntest=100, data_dir=data_dir, urls=[server + "images-only/"])
+    assert load.TRAIN_LABELS in str(error.value) and "404" in str(error.value)
+    assert load.TRAIN_IMAGES + "," in str(error.value)  # it was missing when the call began
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_keeps_what_was_there(server, tmp_path, real_mnist_dir):
+    mine = load.read_bytes(load.find(real_mnist_dir, load.TEST_LABELS))
+    (tmp_path / load.TEST_LABELS).write_bytes(mine)  # one file already there, unzipped
+    with pytest.raises(DataError):
+        load.ensure(tmp_path, urls=[server + "images-only/"])
+    assert [p.name for p in tmp_path.iterdir()] == [load.TEST_LABELS]
+    assert (tmp_path / load.TEST_LABELS).read_bytes() == mine
 
 
 def test_default_mirrors_are_https():

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT, mnist_dir
+from conftest import BOOK_PAGES as PAGES, ROOT, mnist_dir, page_sources
 
 
 TINY = {"epochs": 1, "ntrain": 256, "ntest": 100, "steps": 30}
@@ -88,3 +88,77 @@ def test_each_notebook_computes_what_its_script_computes(fresh, pages, tmp_path)
         else:
             assert printed(notebook_output[name]) and \
                 printed(notebook_output[name])[:len(printed(result.stdout))] == printed(result.stdout), name
+
+
+def test_a_notebook_runs_in_the_kernel_the_setup_page_registers(fresh, tmp_path, monkeypatch):
+    """The set-up page's one command registers .venv as a Jupyter kernel (--user: here a temporary
+    JUPYTER_DATA_DIR); a notebook opened as Jupyter opens it, with the kernel its metadata names,
+    finds that kernel, runs in the .venv's Python, and learns."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell
+
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    if not venv_python.exists():
+        pytest.skip("no .venv: the tests run from another environment")
+    commands = [line.strip() for line in (PAGES / "setup.md").read_text().splitlines() if "ipykernel install" in line]
+    assert len(commands) == 1 and commands[0].startswith(".venv/bin/python -m ipykernel install --user ")
+    data_dir = tmp_path / "jupyter"
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("JUPYTER_PREFER_ENV_PATH", "0")  # as a Jupyter outside .venv looks (make notebook's
+    # JupyterLab, inside it, finds the same kernel registered in .venv itself)
+    if mnist_dir():
+        monkeypatch.setenv("MNIST_DIR", mnist_dir())
+    done = subprocess.run(commands[0], shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    nb = nbformat.read(fresh[0] / "notebooks" / "1_linear_regression.ipynb", as_version=4)
+    name = nb.metadata.kernelspec.name
+    assert KernelSpecManager().find_kernel_specs()[name] == str(data_dir / "kernels" / name)
+    nb.cells.append(new_code_cell("import sys; print(sys.executable)"))
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()  # its kernel
+    printed_ = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert printed_[-1].strip() == str(venv_python)
+    w = [float(t.split("w = ")[1]) for t in printed_ if "w = " in t]
+    assert len(w) == 1 and abs(w[0] - 2) < 0.1  # y = 2x + noise: the page says w ends at about 2.00
+
+
+RUN_SNIPPETS = """import sys, traceback
+for name, code in snippets:
+    try:
+        exec(compile(code, name, "exec"), {"__name__": "__main__"})
+        print("ran", name, flush=True)
+    except BaseException:
+        print("failed", name, traceback.format_exc(), flush=True)
+"""
+
+
+def test_the_own_code_snippets_run_from_any_folder(tmp_path):
+    """Every lesson page's "Use it from your own code" block, as a reader runs it: .venv/bin/python in
+    a folder of their own (one process for all, each block in a namespace of its own); a weights
+    file a block loads is made first as its page says (--save), on a tiny schedule."""
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    if not venv_python.exists():
+        pytest.skip("no .venv: the tests run from another environment")
+    env = dict(os.environ, **({"MNIST_DIR": mnist_dir()} if mnist_dir() else {}))
+    env.pop("PYTHONPATH", None)
+    snippets = []
+    for path in page_sources():
+        text = path.read_text()
+        if "## Use it from your own code" not in text:
+            continue
+        section = text[text.index("## Use it from your own code"):text.index("## Try it")]
+        code = re.search(r"```python\n(.*?)```", section, re.S)[1]
+        snippets.append((path.stem, code))
+        for weights in re.findall(r'np\.load\("([\w.]+)"', code):
+            script, = re.findall(rf"`\.venv/bin/python (\S+\.py) --save {re.escape(weights)}`", section)
+            made = subprocess.run([str(venv_python), str(ROOT / script), "--epochs", "1", "--ntrain", "256",
+                                   "--ntest", "100", "--save", weights], cwd=tmp_path, env=env, capture_output=True,
+                                  text=True, timeout=300)
+            assert made.returncode == 0, made.stderr
+    assert len(snippets) >= 7  # the six lessons and the moons
+    done = subprocess.run([str(venv_python), "-c", f"snippets = {snippets!r}\n" + RUN_SNIPPETS], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=600)
+    ran = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("ran ")]
+    assert done.returncode == 0 and ran == [name for name, _ in snippets], done.stdout[-3000:] + done.stderr[-2000:]

@@ -47,19 +47,32 @@ def test_one_tiny_epoch_runs_and_logs_what_it_prints(name, tmp_path):
         assert f"{float(logged_accuracy):.4f}" == f"{accuracy:.4f}"
 
 
-# script -> (epochs, training images, test images, accuracy floor). Calibrated by tests/calibrate.py
-# (2026-11-30, seeds 1-5): the test accuracy of each schedule as the lesson is, and with its learning
-# rate divided by 3, a lesson that learns markedly worse; each floor sits between the two ranges.
-#   logistic regression  lesson 0.830-0.837  lr / 3 0.782-0.792  floor 0.81
-#   old net              lesson 0.844-0.850  lr / 3 0.682-0.687  floor 0.77
-#   modern net           lesson 0.888-0.899  lr / 3 0.831-0.839  floor 0.86
-#   convnet              lesson 0.848-0.931  lr / 3 0.129-0.296  floor 0.57 (near chance for its first ~250 steps)
-SCHEDULES = {
-    "2_logistic_regression": (2, 12800, 1000, 0.81),
-    "3_net": (3, 60000, 1000, 0.77),
-    "4_modern_net": (2, 12800, 1000, 0.86),
-    "5_convolutional_net": (5, 12800, 1000, 0.57),
+def notebook_schedule(script):
+    """The short schedule of a lesson's notebook, from its page's front matter (`notebook: epochs=2
+    ntrain=12800 ntest=1000`), the rest main()'s defaults: (epochs, training images, test images)."""
+    import inspect
+    import re
+    text = (ROOT / "tools" / "book" / "pages" / f"{script}.md").read_text()
+    values = dict(word.split("=") for word in re.search(r"^notebook: (.*)$", text, re.M)[1].split())
+    defaults = {k: p.default for k, p in inspect.signature(import_script(script).main).parameters.items()}
+    return tuple(int(values.get(k, defaults[k])) for k in ("epochs", "ntrain", "ntest"))
+
+
+# script -> accuracy floor of its notebook's schedule (the page's `notebook:` line; the page says
+# what to expect). Calibrated by tests/calibrate.py (seeds 1-5): the test accuracy of each schedule
+# as the lesson is, and with its learning rate divided by 3, a lesson that learns markedly worse;
+# each floor sits between the two ranges.
+#   logistic regression  2 x 12,800  lesson 0.830-0.837  lr / 3 0.782-0.792  floor 0.81  (2026-11-30)
+#   old net              3 x 60,000  lesson 0.844-0.850  lr / 3 0.682-0.687  floor 0.77  (2026-11-30)
+#   modern net           2 x 12,800  lesson 0.888-0.899  lr / 3 0.831-0.839  floor 0.86  (2026-11-30)
+#   convnet              1 x 60,000  lesson 0.882-0.913  lr / 3 0.139-0.290  floor 0.59  (2026-12-03)
+FLOORS = {
+    "2_logistic_regression": 0.81,
+    "3_net": 0.77,
+    "4_modern_net": 0.86,
+    "5_convolutional_net": 0.59,
 }
+SCHEDULES = {script: (*notebook_schedule(script), floor) for script, floor in FLOORS.items()}
 
 
 @pytest.mark.parametrize("name", SCHEDULES)
@@ -152,12 +165,32 @@ def test_unsupported_python_is_one_line():
     assert result.stderr.strip().count("\n") == 0 and "Python 3.11" in result.stderr
 
 
-def test_unwritable_log_is_one_clear_error(tmp_path):
-    (tmp_path / "a-file").write_text("")
-    result = run_script("2_logistic_regression", "--epochs", 1, "--ntrain", 256, "--ntest", 100,
-                        "--log", tmp_path / "a-file" / "log.csv")
-    assert result.returncode == 1
-    assert own_stderr(result.stderr).startswith("error:") and "Traceback" not in result.stderr
+def pythons_without_the_pins():
+    """The Pythons on this machine a newcomer might type instead of .venv/bin/python: on PATH and
+    /usr/bin, less the .venv's (the tests' own) and any that does have numpy < 1.24 and Theano."""
+    import shutil
+    probe = ("import importlib.util as u; n = u.find_spec('numpy') and __import__('numpy').__version__;"
+             "print(bool(n) and tuple(map(int, n.split('.')[:2])) < (1, 24) and bool(u.find_spec('theano')))")
+    found = {}
+    for path in filter(None, [shutil.which("python3"), "/usr/bin/python3", shutil.which("python")]):
+        if os.path.exists(path) and os.path.realpath(path) != os.path.realpath(sys.executable):
+            done = subprocess.run([path, "-c", probe], capture_output=True, text=True)
+            if done.returncode == 0 and done.stdout.strip() == "False":
+                found.setdefault(os.path.realpath(path), path)
+    return list(found.values())
+
+
+def test_a_python_without_the_pins_points_to_make_run_and_the_venv():
+    found = pythons_without_the_pins()
+    if not found:
+        pytest.skip("every Python on this machine has Theano and numpy < 1.24: none to try")
+    for python in found:  # e.g. a system Python 3.11 with no numpy, or with numpy 2
+        result = subprocess.run([python, str(ROOT / "0_multiply.py")], capture_output=True, text=True, cwd="/")
+        assert result.returncode == 1 and result.stdout == ""
+        line = result.stderr.strip()
+        assert "\n" not in line and "Traceback" not in line, line
+        assert "`make run`" in line and "`.venv/bin/python 0_multiply.py`" in line and str(ROOT) in line
+        assert "pip install" not in line and "requirements" not in line  # no pins into the user's own Python
 
 
 def test_nan_cost_stops_with_the_last_result():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from plumbing.paths import check_outputs
 from plumbing.saving import write_atomically
 from tools.lessons import ROOT
 from tools.logs import read_log, record_run, write
@@ -134,6 +135,7 @@ def main():
     args = parser.parse_args()
     data = ["--ntrain", str(args.ntrain), "--ntest", str(args.ntest)]
     out = Path(args.out)
+    check_outputs(folders={"--out": out})
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if args.what == "long":

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from load import DataError, mnist
+from plumbing.paths import check_outputs
 from tools.lessons import MNIST_LESSONS, ROOT
 from tools.logs import record_run, spread, write
 
@@ -127,6 +128,7 @@ def main():
     if unknown:
         parser.error(f"unknown script {unknown[0]!r}; choose from {', '.join([LINEAR, *MNIST_LESSONS])}")
     results = Path(args.results or ROOT / "results" / ("quick" if args.quick else ""))
+    check_outputs(folders={"--results": results})
     (results / "logs").mkdir(parents=True, exist_ok=True)
     (results / "models").mkdir(parents=True, exist_ok=True)
     extra = ["--epochs", str(args.epochs)] if args.epochs else []

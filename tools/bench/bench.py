@@ -59,6 +59,8 @@ def main():
         return
     if args.steps < 1 or args.rounds < 1:
         parser.error("--steps and --rounds must be at least 1")
+    from plumbing.paths import check_outputs  # before any work: the --json file can be written
+    check_outputs(files={"--json": args.json or RESULTS / ("levers.json" if args.levers else "results.json")})
     if args.levers:
         report, text = levers(args)
         path = Path(args.json or RESULTS / "levers.json")

@@ -65,6 +65,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "book"), help="the HTML book and notebooks (default: book)")
     parser.add_argument("--docs", default=str(ROOT / "docs"), help="the Markdown pages (default: docs)")
     args = parser.parse_args(argv)
+    from plumbing.paths import check_outputs  # before any work: the folders can be written
+    check_outputs(folders={"--out": args.out, "--docs": args.docs})
     problems, pages = build(args.pages, args.out, args.docs)
     if problems:
         for problem in problems:

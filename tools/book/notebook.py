@@ -200,7 +200,7 @@ def to_notebook(page, page_names, problems):
         + ("\n# e.g. the same model on new symbolic inputs: lesson.model(X, ...)" if "model" in
            "\n".join(page.lines) else "")))
     nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "kernelspec": {"name": "theano-tutorial", "display_name": "Theano tutorial (.venv)", "language": "python"},
         "language_info": {"name": "python"}})
     nbformat.validate(nb)
     return nbformat.writes(nb)

@@ -8,6 +8,7 @@ import numpy as np
 
 from load import DataError, mnist
 from plumbing.cli import positive_int
+from plumbing.paths import check_outputs
 from tools import figures
 from tools.figures.accuracy import accuracy_chart
 from tools.figures.digits import (conv_maps, conv_maps_picture, misclassified_picture, noise_picture, noisy_digits,
@@ -27,6 +28,7 @@ def main():
     args = parser.parse_args()
     results = Path(args.results)
     out = Path(args.out or results / "figures")
+    check_outputs(folders={"--out": out})
     models = pick_models(results)
     moons = results / "models" / "understanding.npz"
     if not models and not moons.exists():
