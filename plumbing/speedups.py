@@ -22,6 +22,10 @@ compiled_isa() names the instruction set the C code is compiled for.
   a stream's state for every number. Here 16 streams at a time step together in SIMD lanes, their
   states in registers, and blocks of 16 run in parallel with OpenMP; stream s still gives elements
   s, s + n_streams, ... in order.
+
+The ops' C code is in plumbing/c_code/ (max_pool.c, max_pool_grad.c, mrg_uniform.c; BatchedCorrMM's
+batched_corr.c and batched_corr_support.c), read and filled by plumbing/c_source.py as Theano's
+CorrMM reads and fills its c_code/corr_gemm.c.
 """
 import functools
 
@@ -33,6 +37,7 @@ from theano.tensor.opt import register_specialize, register_specialize_device
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
+from plumbing.c_source import c_source
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 
 
@@ -90,55 +95,7 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         a = inputs[3] if self.rectified else x
         rect = int(self.rectified)
         omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
-        return """
-        {
-        PyArrayObject *xc = PyArray_GETCONTIGUOUS(%(x)s);
-        PyArrayObject *zc = PyArray_GETCONTIGUOUS(%(z)s);
-        PyArrayObject *gc = PyArray_GETCONTIGUOUS(%(gz)s);
-        PyArrayObject *ac = PyArray_GETCONTIGUOUS(%(a)s);
-        npy_intp *d = PyArray_DIMS(xc), *dz = PyArray_DIMS(zc);
-        const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], H2 = dz[2], W2 = dz[3];
-        int bad = dz[0] != d[0] || dz[1] != d[1] || !PyArray_SAMESHAPE(zc, gc) || !PyArray_SAMESHAPE(xc, ac);
-        if (!bad && !(%(gx)s && PyArray_IS_C_CONTIGUOUS(%(gx)s) && PyArray_SAMESHAPE(%(gx)s, xc))) {
-            Py_XDECREF(%(gx)s);
-            %(gx)s = (PyArrayObject*) PyArray_EMPTY(4, d, PyArray_TYPE(xc), 0);
-            bad = !%(gx)s;
-        }
-        if (!bad) {
-            const dtype_%(x)s *X = (dtype_%(x)s*) PyArray_DATA(xc);
-            const dtype_%(z)s *Z = (dtype_%(z)s*) PyArray_DATA(zc);
-            const dtype_%(gz)s *G = (dtype_%(gz)s*) PyArray_DATA(gc);
-            const dtype_%(x)s *A = (const dtype_%(x)s*) PyArray_DATA(ac);
-            dtype_%(gx)s *GX = (dtype_%(gx)s*) PyArray_DATA(%(gx)s);
-            %(omp)s
-            for (npy_intp t = 0; t < planes; t++) {
-                const dtype_%(x)s *xs = X + t * H * W;
-                const dtype_%(z)s *zs = Z + t * H2 * W2;
-                const dtype_%(gz)s *gs = G + t * H2 * W2;
-                const dtype_%(x)s *as = A + t * H * W;
-                dtype_%(gx)s *out = GX + t * H * W;
-                for (npy_intp i = 0; i < H; i++) {
-                    const npy_intp zi = i / %(kh)d;
-                    for (npy_intp j = 0; j < W; j++) {
-                        const npy_intp zj = j / %(kw)d;
-                        /* 0 + g, as MaxPoolGrad adds into zeros: the same bits, -0.0 included */
-                        dtype_%(gx)s v = (zi < H2 && zj < W2 && xs[i * W + j] == zs[zi * W2 + zj])
-                            ? (dtype_%(gx)s) 0 + gs[zi * W2 + zj] : (dtype_%(gx)s) 0;
-                        /* rectified: eq(x, a) * v, as the rectifier's gradient multiplies (-0.0, NaN kept) */
-                        if (%(rect)d) v = (dtype_%(gx)s) (xs[i * W + j] == as[i * W + j]) * v;
-                        out[i * W + j] = v;
-                    }
-                }
-            }
-        }
-        Py_DECREF(xc); Py_DECREF(zc); Py_DECREF(gc); Py_DECREF(ac);
-        if (bad) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "NonOverlappingMaxPoolGrad: shapes do not match");
-            %(fail)s
-        }
-        }
-        """ % locals()
+        return c_source("max_pool_grad.c", locals(), indent=8)
 
 
 class NonOverlappingMaxPool(gof.OpenMPOp):
@@ -197,49 +154,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
         h2 = "H / %d" % kh if self.ignore_border else "(H + %d) / %d" % (kh - 1, kh)
         w2 = "W / %d" % kw if self.ignore_border else "(W + %d) / %d" % (kw - 1, kw)
-        return """
-        {
-        PyArrayObject *xc = PyArray_GETCONTIGUOUS(%(x)s);
-        npy_intp *d = PyArray_DIMS(xc);
-        const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], H2 = %(h2)s, W2 = %(w2)s;
-        npy_intp dz[4] = {d[0], d[1], H2, W2};
-        int bad = 0;
-        if (!(%(z)s && PyArray_IS_C_CONTIGUOUS(%(z)s) && PyArray_NDIM(%(z)s) == 4
-              && PyArray_CompareLists(PyArray_DIMS(%(z)s), dz, 4))) {
-            Py_XDECREF(%(z)s);
-            %(z)s = (PyArrayObject*) PyArray_EMPTY(4, dz, PyArray_TYPE(xc), 0);
-            bad = !%(z)s;
-        }
-        if (!bad) {
-            const dtype_%(x)s *X = (const dtype_%(x)s*) PyArray_DATA(xc);
-            dtype_%(z)s *Z = (dtype_%(z)s*) PyArray_DATA(%(z)s);
-            %(omp)s
-            for (npy_intp t = 0; t < planes; t++) {
-                const dtype_%(x)s *xs = X + t * H * W;
-                dtype_%(z)s *out = Z + t * H2 * W2;
-                for (npy_intp i = 0; i < H2; i++) {
-                    const npy_intp r0 = i * %(kh)d, r1 = r0 + %(kh)d < H ? r0 + %(kh)d : H;
-                    for (npy_intp j = 0; j < W2; j++) {
-                        const npy_intp c0 = j * %(kw)d, c1 = c0 + %(kw)d < W ? c0 + %(kw)d : W;
-                        dtype_%(x)s collector = xs[r0 * W + c0];
-                        for (npy_intp r = r0; r < r1; r++)
-                            for (npy_intp c = c0; c < c1; c++) {
-                                const dtype_%(x)s a = xs[r * W + c];
-                                collector = (a > collector) ? a : collector;
-                            }
-                        out[i * W2 + j] = collector;
-                    }
-                }
-            }
-        }
-        Py_DECREF(xc);
-        if (bad) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_MemoryError, "NonOverlappingMaxPool: no memory for the output");
-            %(fail)s
-        }
-        }
-        """ % locals()
+        return c_source("max_pool.c", locals(), indent=8)
 
 
 def constant_tuple(v):
@@ -274,71 +189,9 @@ class ParallelMRGUniform(mrg_uniform):
 
     def c_support_code(self):
         omp = "#pragma omp parallel for schedule(static)" if openmp_enabled() else ""
-        return "\n".join("""
-        #define MRG_LANES 16
-        void cpu_rng_mrg_uniform_%(dtype)s(PyArrayObject* o_sample, PyArrayObject* o_rstate,
-                                           npy_int64 n_elements, int n_streams) {
-            const npy_int32 M1 = 2147483647;      // 2^31 - 1
-            const npy_int32 M2 = 2147462579;      // 2^31 - 21069
-            const npy_int32 MASK12 = 511;         // 2^9 - 1
-            const npy_int32 MASK13 = 16777215;    // 2^24 - 1
-            const npy_int32 MASK2 = 65535;        // 2^16 - 1
-            const npy_int32 MULT2 = 21069;
-            %(dtype)s* sample_data = (%(dtype)s *) PyArray_DATA(o_sample);
-            npy_int32* state_data = (npy_int32 *) PyArray_DATA(o_rstate);
-            const int n_blocks = (n_streams + MRG_LANES - 1) / MRG_LANES;
-            %(omp)s
-            for (int b = 0; b < n_blocks; ++b) {
-                /* streams first .. first + lanes - 1; stream s gives elements s, s + n_streams, ... */
-                const int first = b * MRG_LANES;
-                const int lanes = n_streams - first < MRG_LANES ? n_streams - first : MRG_LANES;
-                npy_int32 x11[MRG_LANES], x12[MRG_LANES], x13[MRG_LANES];
-                npy_int32 x21[MRG_LANES], x22[MRG_LANES], x23[MRG_LANES];
-                for (int l = 0; l < MRG_LANES; ++l) {  /* spare lanes repeat stream `first` */
-                    const npy_int32 *state = state_data + 6 * (first + (l < lanes ? l : 0));
-                    x11[l] = state[0]; x12[l] = state[1]; x13[l] = state[2];
-                    x21[l] = state[3]; x22[l] = state[4]; x23[l] = state[5];
-                }
-                for (npy_int64 base = first; base < n_elements; base += n_streams) {
-                    const int valid = n_elements - base < lanes ? (int) (n_elements - base) : lanes;
-                    %(dtype)s out[MRG_LANES];
-                    /* branch-free, so that the compiler vectorizes it: (npy_uint32) y >= M is
-                       y < 0 || y >= M, the stock op's test; masks stand for its ifs */
-                    #pragma omp simd
-                    for (int l = 0; l < MRG_LANES; ++l) {
-                        npy_int32 y1, y2, z;
-                        y1 = ((x12[l] & MASK12) << 22) + (x12[l] >> 9) + ((x13[l] & MASK13) << 7) + (x13[l] >> 24);
-                        y1 -= M1 & -(npy_int32) ((npy_uint32) y1 >= (npy_uint32) M1);
-                        y1 += x13[l];
-                        y1 -= M1 & -(npy_int32) ((npy_uint32) y1 >= (npy_uint32) M1);
-                        z = ((x21[l] & MASK2) << 15) + (MULT2 * (x21[l] >> 16));
-                        z -= M2 & -(npy_int32) ((npy_uint32) z >= (npy_uint32) M2);
-                        y2 = ((x23[l] & MASK2) << 15) + (MULT2 * (x23[l] >> 16));
-                        y2 -= M2 & -(npy_int32) ((npy_uint32) y2 >= (npy_uint32) M2);
-                        y2 += x23[l];
-                        y2 -= M2 & -(npy_int32) ((npy_uint32) y2 >= (npy_uint32) M2);
-                        y2 += z;
-                        y2 -= M2 & -(npy_int32) ((npy_uint32) y2 >= (npy_uint32) M2);
-                        out[l] = (y1 - y2 + (M1 & -(npy_int32) (y1 <= y2))) * %(NORM)s;
-                        /* a stream past its last element stays put */
-                        const npy_int32 on = -(npy_int32) (l < valid), off = ~on;
-                        x13[l] = (x12[l] & on) | (x13[l] & off); x12[l] = (x11[l] & on) | (x12[l] & off);
-                        x11[l] = (y1 & on) | (x11[l] & off);
-                        x23[l] = (x22[l] & on) | (x23[l] & off); x22[l] = (x21[l] & on) | (x22[l] & off);
-                        x21[l] = (y2 & on) | (x21[l] & off);
-                    }
-                    for (int l = 0; l < valid; ++l)
-                        sample_data[base + l] = out[l];
-                }
-                for (int l = 0; l < lanes; ++l) {
-                    npy_int32 *state = state_data + 6 * (first + l);
-                    state[0] = x11[l]; state[1] = x12[l]; state[2] = x13[l];
-                    state[3] = x21[l]; state[4] = x22[l]; state[5] = x23[l];
-                }
-            }
-        }
-        """ % dict(dtype=dtype, NORM=NORM, omp=omp) for dtype, NORM in (
-            ("npy_float32", "4.6566126e-10f"), ("npy_float64", "4.656612873077392578125e-10")))
+        return "\n".join(c_source("mrg_uniform.c", dict(dtype=dtype, NORM=NORM, omp=omp), indent=8)
+                         for dtype, NORM in (("npy_float32", "4.6566126e-10f"),
+                                             ("npy_float64", "4.656612873077392578125e-10")))
 
 
 @functools.lru_cache(maxsize=None)

@@ -26,6 +26,9 @@ machine shared with other work a thread that loses its core does not hold the ot
 
 Handled: 2D, stride 1, no dilation, one group, shared weights, any padding ('valid', 'full',
 'half', explicit), float32 and float64. Anything else is left to the stock op.
+
+The C code: plumbing/c_code/batched_corr.c (the op's code: shapes, output, work space) and
+batched_corr_support.c (the chunks, their im2col, GEMMs and col2im), read by plumbing/c_source.py.
 """
 import numpy as np
 import theano
@@ -33,6 +36,8 @@ from theano import gof, tensor as T
 from theano.tensor import blas_headers
 from theano.tensor.blas import ldflags
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
+
+from plumbing.c_source import c_source
 
 FORWARD, GRAD_WEIGHTS, GRAD_INPUTS = "forward", "grad_weights", "grad_inputs"
 
@@ -125,7 +130,7 @@ class BatchedCorrMM(gof.OpenMPOp):
         code = blas_headers.blas_header_text()
         if self.openblas():
             code += blas_headers.openblas_threads_text()
-        return code + SUPPORT_CODE
+        return code + c_source("batched_corr_support.c")
 
     def c_support_code_struct(self, node, name):
         return "void *bc_work_%(name)s; size_t bc_work_size_%(name)s;" % dict(name=name)
@@ -151,275 +156,7 @@ class BatchedCorrMM(gof.OpenMPOp):
         set_threads = "openblas_set_num_threads" if (self.openmp and self.openblas()) else ""
         get_threads = "openblas_get_num_threads()" if (self.openmp and self.openblas()) else "0"
         target = self.target_columns
-        return """
-        {
-        int direction = %(direction)d;
-        PyArrayObject *A = PyArray_GETCONTIGUOUS(%(a)s), *B = PyArray_GETCONTIGUOUS(%(b)s);
-        int err = 0;
-        /* bottom (N, C, H, W), weights (F, C, kH, kW), top (N, F, oH, oW) */
-        npy_intp N, C, H, W, F, kH, kW, oH, oW;
-        int ph_l = %(ph_l)d, ph_r = %(ph_r)d, pw_l = %(pw_l)d, pw_r = %(pw_r)d;
-        int sh = %(sh)s, sw = %(sw)s;
-        const npy_intp *da = PyArray_DIMS(A), *db = PyArray_DIMS(B);
-        if (PyArray_NDIM(A) != 4 || PyArray_NDIM(B) != 4) err = 1;
-        else if (direction == 0) {          /* (bottom, weights) */
-            N = da[0]; C = da[1]; H = da[2]; W = da[3]; F = db[0]; kH = db[2]; kW = db[3];
-            if (db[1] != C) err = 1;
-        } else if (direction == 1) {        /* (bottom, top) */
-            N = da[0]; C = da[1]; H = da[2]; W = da[3]; F = db[1]; oH = db[2]; oW = db[3];
-            if (db[0] != N) err = 1;
-            /* kernel size: given, or from oH = H + pads - kH + 1 ('full': kH = oH - H + 1) */
-            if (ph_l == -2) kH = oH - H + 1;
-            else if (ph_l == -1) kH = sh;
-            else kH = H + ph_l + ph_r - oH + 1;
-            if (pw_l == -2) kW = oW - W + 1;
-            else if (pw_l == -1) kW = sw;
-            else kW = W + pw_l + pw_r - oW + 1;
-            if (sh >= 0 && ph_l != -1 && sh != kH) err = 1;
-            if (sw >= 0 && pw_l != -1 && sw != kW) err = 1;
-        } else {                            /* (weights, top) */
-            F = da[0]; C = da[1]; kH = da[2]; kW = da[3]; N = db[0]; oH = db[2]; oW = db[3];
-            if (db[1] != F) err = 1;
-            if (ph_l == -2) H = oH - kH + 1;
-            else if (ph_l == -1) H = sh;
-            else H = oH + kH - 1 - ph_l - ph_r;
-            if (pw_l == -2) W = oW - kW + 1;
-            else if (pw_l == -1) W = sw;
-            else W = oW + kW - 1 - pw_l - pw_r;
-            if (sh >= 0 && ph_l != -1 && sh != H) err = 1;
-            if (sw >= 0 && pw_l != -1 && sw != W) err = 1;
-        }
-        if (!err) {
-            if (ph_l == -2) { ph_l = ph_r = kH - 1; } else if (ph_l == -1) { ph_l = ph_r = kH / 2; }
-            if (pw_l == -2) { pw_l = pw_r = kW - 1; } else if (pw_l == -1) { pw_l = pw_r = kW / 2; }
-            npy_intp eH = H + ph_l + ph_r - kH + 1, eW = W + pw_l + pw_r - kW + 1;
-            if (direction == 0) { oH = eH; oW = eW; }
-            if (oH != eH || oW != eW || oH <= 0 || oW <= 0 || kH <= 0 || kW <= 0 || H <= 0 || W <= 0) err = 1;
-        }
-        if (err) {
-            PyErr_SetString(PyExc_ValueError, "BatchedCorrMM: shapes do not match");
-        } else {
-            npy_intp dims[4];
-            if (direction == 0) { dims[0] = N; dims[1] = F; dims[2] = oH; dims[3] = oW; }
-            else if (direction == 1) { dims[0] = F; dims[1] = C; dims[2] = kH; dims[3] = kW; }
-            else { dims[0] = N; dims[1] = C; dims[2] = H; dims[3] = W; }
-            if (!(%(out)s && PyArray_IS_C_CONTIGUOUS(%(out)s) && PyArray_NDIM(%(out)s) == 4
-                  && PyArray_CompareLists(PyArray_DIMS(%(out)s), dims, 4)
-                  && PyArray_TYPE(%(out)s) == %(typenum)s)) {
-                Py_XDECREF(%(out)s);
-                %(out)s = (PyArrayObject*) PyArray_EMPTY(4, dims, %(typenum)s, 0);
-                if (!%(out)s) err = 1;
-            }
-        }
-        if (!err) {
-            const %(dtype)s *bottom = NULL, *weights = NULL, *top = NULL;
-            %(dtype)s *result = (%(dtype)s*) PyArray_DATA(%(out)s);
-            if (direction == 0) { bottom = (%(dtype)s*) PyArray_DATA(A); weights = (%(dtype)s*) PyArray_DATA(B); }
-            else if (direction == 1) { bottom = (%(dtype)s*) PyArray_DATA(A); top = (%(dtype)s*) PyArray_DATA(B); }
-            else { weights = (%(dtype)s*) PyArray_DATA(A); top = (%(dtype)s*) PyArray_DATA(B); }
-            bc_geometry g = {(int) N, (int) C, (int) H, (int) W, (int) F, (int) kH, (int) kW, (int) oH, (int) oW,
-                             ph_l, pw_l, 0, 0, 0};
-            int threads = %(omp)d ? bc_max_threads() : 1;
-            bc_plan(&g, threads, %(target)d);
-            if (N == 0 || C == 0 || F == 0) {
-                memset(result, 0, PyArray_NBYTES(%(out)s));
-            } else {
-                size_t need = bc_work_floats(&g, direction, threads) * sizeof(%(dtype)s);
-                if (need > bc_work_size_%(name)s) {
-                    free(bc_work_%(name)s);
-                    bc_work_size_%(name)s = 0;
-                    if (posix_memalign(&bc_work_%(name)s, 64, need)) bc_work_%(name)s = NULL;
-                    else bc_work_size_%(name)s = need;
-                }
-                if (!bc_work_%(name)s) {
-                    PyErr_NoMemory();
-                    err = 1;
-                } else {
-                    int blas_threads = %(get_threads)s;
-                    %(set_threads)s(1);
-                    bc_run(&g, direction, threads, bottom, weights, top, result, (%(dtype)s*) bc_work_%(name)s);
-                    %(set_threads)s(blas_threads);
-                }
-            }
-        }
-        Py_DECREF(A); Py_DECREF(B);
-        if (err) {
-            %(fail)s
-        }
-        }
-        """ % dict(locals(), sh=hw[0], sw=hw[1])
-
-
-SUPPORT_CODE = r"""
-#ifdef _OPENMP
-#include <omp.h>
-static int bc_max_threads(void) { return omp_get_max_threads(); }
-#else
-static int bc_max_threads(void) { return 1; }
-#endif
-
-typedef struct {
-    int N, C, H, W, F, kH, kW, oH, oW, ph, pw;
-    int G;          /* images per chunk */
-    int chunks;     /* ceil(N / G) */
-    int K;          /* C * kH * kW */
-} bc_geometry;
-
-/* G: whole images to about `target` columns, and at least 2 chunks per thread where the batch allows */
-static void bc_plan(bc_geometry *g, int threads, int target) {
-    const int P = g->oH * g->oW;
-    int G = (target + P - 1) / P;
-    int most = (g->N + 2 * threads - 1) / (2 * threads);
-    if (G > most) G = most;
-    if (G < 1) G = 1;
-    g->G = G;
-    g->chunks = (g->N + G - 1) / G;
-    g->K = g->C * g->kH * g->kW;
-}
-
-/* per thread: a K x G*P column matrix and an F x G*P block of top; for the weight gradient, an
-   F x K sum per chunk after them */
-static size_t bc_per_thread(const bc_geometry *g) {
-    const size_t GP = (size_t) g->G * g->oH * g->oW;
-    return ((size_t) g->K * GP + (size_t) g->F * GP + 16) & ~(size_t) 15;
-}
-
-static size_t bc_work_floats(const bc_geometry *g, int direction, int threads) {
-    return bc_per_thread(g) * threads + (direction == 1 ? (size_t) g->chunks * g->F * g->K : 0);
-}
-
-/* output columns x with 0 <= x - pw + kx < W: [x0, x1) */
-static inline void bc_range(int kx, int pw, int W, int oW, int *x0, int *x1) {
-    int a = pw - kx, b = W + pw - kx;
-    if (a < 0) a = 0;
-    if (a > oW) a = oW;
-    if (b > oW) b = oW;
-    if (b < a) b = a;
-    *x0 = a; *x1 = b;
-}
-
-/* image (C, H, W) -> columns (K rows of stride ld), Theano's im2col layout */
-template <typename T>
-static void bc_im2col(const bc_geometry *g, const T *im, T *col, npy_intp ld) {
-    const int H = g->H, W = g->W, oH = g->oH, oW = g->oW;
-    for (int c = 0; c < g->C; ++c)
-        for (int ky = 0; ky < g->kH; ++ky)
-            for (int kx = 0; kx < g->kW; ++kx) {
-                T *row = col + (npy_intp) ((c * g->kH + ky) * g->kW + kx) * ld;
-                const T *src = im + (npy_intp) c * H * W;
-                int x0, x1;
-                bc_range(kx, g->pw, W, oW, &x0, &x1);
-                for (int y = 0; y < oH; ++y) {
-                    const int iy = y - g->ph + ky;
-                    T *dst = row + (npy_intp) y * oW;
-                    if (iy < 0 || iy >= H) {
-                        for (int x = 0; x < oW; ++x) dst[x] = 0;
-                        continue;
-                    }
-                    for (int x = 0; x < x0; ++x) dst[x] = 0;
-                    memcpy(dst + x0, src + (npy_intp) iy * W + (x0 + kx - g->pw), (size_t) (x1 - x0) * sizeof(T));
-                    for (int x = x1; x < oW; ++x) dst[x] = 0;
-                }
-            }
-}
-
-/* columns -> image (C, H, W), zeroed first; sums in Theano's col2im order (row by row of col) */
-template <typename T>
-static void bc_col2im(const bc_geometry *g, const T *col, npy_intp ld, T *__restrict__ im) {
-    const int H = g->H, W = g->W, oH = g->oH, oW = g->oW;
-    memset(im, 0, (size_t) g->C * H * W * sizeof(T));
-    for (int c = 0; c < g->C; ++c)
-        for (int ky = 0; ky < g->kH; ++ky)
-            for (int kx = 0; kx < g->kW; ++kx) {
-                const T *row = col + (npy_intp) ((c * g->kH + ky) * g->kW + kx) * ld;
-                T *dst = im + (npy_intp) c * H * W;
-                int x0, x1;
-                bc_range(kx, g->pw, W, oW, &x0, &x1);
-                for (int y = 0; y < oH; ++y) {
-                    const int iy = y - g->ph + ky;
-                    if (iy < 0 || iy >= H) continue;
-                    T *__restrict__ d = dst + (npy_intp) iy * W + (x0 + kx - g->pw);
-                    const T *__restrict__ s = row + (npy_intp) y * oW + x0;
-                    for (int x = 0; x < x1 - x0; ++x) d[x] += s[x];
-                }
-            }
-}
-
-static inline void bc_gemm(char ta, char tb, int m, int n, int k, const float *a, int lda,
-                           const float *b, int ldb, float beta, float *c, int ldc) {
-    const float one = 1;
-    sgemm_(&ta, &tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc);
-}
-
-static inline void bc_gemm(char ta, char tb, int m, int n, int k, const double *a, int lda,
-                           const double *b, int ldb, double beta, double *c, int ldc) {
-    const double one = 1;
-    dgemm_(&ta, &tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc);
-}
-
-template <typename T>
-static void bc_run(const bc_geometry *g, int direction, int threads, const T *bottom, const T *weights,
-                   const T *top, T *result, T *work) {
-    const int P = g->oH * g->oW, K = g->K, F = g->F;
-    const npy_intp img = (npy_intp) g->C * g->H * g->W, out = (npy_intp) F * P;
-    const size_t GPmax = (size_t) g->G * P, per = bc_per_thread(g);
-    T *sums = work + per * threads;   /* direction 1: one F x K sum per chunk */
-    int used = threads < g->chunks ? threads : g->chunks;
-    #pragma omp parallel num_threads(used) if(used > 1)
-    {
-#ifdef _OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
-        T *col = work + per * tid;
-        T *blk = col + (size_t) K * GPmax;
-        /* dynamic: a thread slowed by another process's load does not hold the others up; every
-           chunk's result is the same whichever thread computes it */
-        #pragma omp for schedule(dynamic, 1)
-        for (int ch = 0; ch < g->chunks; ++ch) {
-            const int n0 = ch * g->G;
-            const int G = g->N - n0 < g->G ? g->N - n0 : g->G;
-            const int GP = G * P;
-            if (direction != 2)
-                for (int i = 0; i < G; ++i)
-                    bc_im2col(g, bottom + (n0 + i) * img, col + (npy_intp) i * P, GP);
-            if (direction != 0)   /* top's F x P blocks side by side: F x GP */
-                for (int f = 0; f < F; ++f)
-                    for (int i = 0; i < G; ++i)
-                        memcpy(blk + (npy_intp) f * GP + (npy_intp) i * P, top + (n0 + i) * out + (npy_intp) f * P,
-                               (size_t) P * sizeof(T));
-            if (direction == 0) {
-                /* column-major: blk (GP x F) = col (GP x K) . weights (K x F) */
-                bc_gemm('N', 'N', GP, F, K, col, GP, weights, K, (T) 0, blk, GP);
-                for (int i = 0; i < G; ++i)
-                    for (int f = 0; f < F; ++f)
-                        memcpy(result + (n0 + i) * out + (npy_intp) f * P, blk + (npy_intp) f * GP + (npy_intp) i * P,
-                               (size_t) P * sizeof(T));
-            } else if (direction == 1) {
-                /* column-major: this chunk's sum (K x F) = col^T (K x GP) . blk (GP x F) */
-                bc_gemm('T', 'N', K, F, GP, col, GP, blk, GP, (T) 0, sums + (size_t) ch * F * K, K);
-            } else {
-                /* column-major: col (GP x K) = blk (GP x F) . weights^T (F x K) */
-                bc_gemm('N', 'T', GP, K, F, blk, GP, weights, K, (T) 0, col, GP);
-                for (int i = 0; i < G; ++i)
-                    bc_col2im(g, col + (npy_intp) i * P, GP, result + (n0 + i) * img);
-            }
-        }
-    }
-    if (direction == 1) {   /* the chunks' sums, in chunk order: the same bits on any number of threads */
-        const npy_intp n = (npy_intp) F * K;
-        const int chunks = g->chunks;
-        #pragma omp parallel for schedule(static) num_threads(used) if(used > 1 && n > 4096)
-        for (npy_intp j = 0; j < n; ++j) {
-            T s = 0;
-            for (int c = 0; c < chunks; ++c)
-                s += sums[(size_t) c * n + j];
-            result[j] = s;
-        }
-    }
-}
-"""
+        return c_source("batched_corr.c", dict(locals(), sh=hw[0], sw=hw[1]), indent=8)
 
 
 def batched_version(node):

@@ -1,5 +1,6 @@
 """The house: lessons above, tools apart, plumbing below; no hands reaching into a lesson."""
 import ast
+import re
 
 import pytest
 
@@ -76,41 +77,16 @@ def test_tools_never_read_what_a_lesson_prints(path):
 
 
 # One job per module: no Python module outside the lessons (the seven scripts LESSONS names) over
-# LIMIT lines; plumbing, tools, tests and load.py alike. Not counted: the speed-up ops' C code while
-# it is held in Python strings (filled by % locals()), i.e. in the two files of C_IN_STRINGS, the lines
-# of each string literal of more than one line that is not a docstring, and only if it reads as C.
-# C in .c files is not Python and is not counted either.
+# LIMIT lines; plumbing, tools, tests and load.py alike, every line counted. The speed-up ops' C code
+# is C, in plumbing/c_code/*.c, and is not Python.
 LIMIT = 300
-C_IN_STRINGS = {"plumbing/speedups.py", "plumbing/speedups_corr.py"}
 MODULES = sorted(path for path in ROOT.rglob("*.py")
                  if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)  # .venv, .venv-jax
                  and path.relative_to(ROOT).as_posix() not in {f"{name}.py" for name in LESSONS})
 
 
-def c_code_lines(path):
-    """Line numbers of the C code held in the module's multi-line string literals (docstrings aside)."""
-    module = tree(path)
-    docstrings = {id(node.body[0].value) for node in ast.walk(module)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    lines = set()
-    for node in ast.walk(module):
-        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno > node.lineno
-                and id(node) not in docstrings):
-            assert "{" in node.value and ";" in node.value, \
-                f"{path.name}:{node.lineno}: a string left out of the count as C code does not read as C"
-            lines |= set(range(node.lineno, node.end_lineno + 1))
-    return lines
-
-
-def counted_lines(path):
-    name = path.relative_to(ROOT).as_posix()
-    lines = len(path.read_text().splitlines())
-    return lines - len(c_code_lines(path)) if name in C_IN_STRINGS else lines
-
-
 def test_no_module_outside_the_lessons_is_over_300_lines():
-    over = {path.relative_to(ROOT).as_posix(): counted_lines(path) for path in MODULES}
+    over = {path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines()) for path in MODULES}
     over = {name: lines for name, lines in over.items() if lines > LIMIT}
     assert not over, f"over {LIMIT} lines, split by job: " + ", ".join(f"{n} ({k})" for n, k in over.items())
 
@@ -119,5 +95,38 @@ def test_the_line_limit_sees_every_part_of_the_house():
     """The limit's list is the house: plumbing, tools (the book, the bench, the figures), tests, load.py."""
     names = {path.relative_to(ROOT).as_posix() for path in MODULES}
     assert {"load.py", "plumbing/cli.py", "tools/book/build.py", "tools/bench/bench.py",
-            "tools/figures/__main__.py", "tests/conftest.py"} | C_IN_STRINGS <= names, names
+            "tools/figures/__main__.py", "tests/conftest.py", "plumbing/speedups.py",
+            "plumbing/speedups_corr.py"} <= names, names
     assert not names & {f"{name}.py" for name in LESSONS}
+
+
+C_FILES = sorted((ROOT / "plumbing" / "c_code").glob("*.c"))
+
+
+def test_the_speedups_c_code_is_in_c_files_not_in_python_strings():
+    """No string literal of plumbing/ over one line (docstrings aside) reads as C: the ops' C code
+    is in plumbing/c_code/, every file of it read by an op of speedups.py or speedups_corr.py."""
+    assert {path.name for path in C_FILES} >= {"max_pool.c", "max_pool_grad.c", "mrg_uniform.c", "batched_corr.c"}
+    for path in PLUMBING:
+        module = tree(path)
+        docstrings = {id(node.body[0].value) for node in ast.walk(module)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(module):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno > node.lineno
+                    and id(node) not in docstrings):
+                assert not ("{" in node.value and ";" in node.value), f"{path.name}:{node.lineno}: C in a string"
+    ops = (ROOT / "plumbing" / "speedups.py").read_text() + (ROOT / "plumbing" / "speedups_corr.py").read_text()
+    assert not [path.name for path in C_FILES if f'c_source("{path.name}"' not in ops]
+
+
+@pytest.mark.parametrize("path", C_FILES, ids=lambda p: p.name)
+def test_a_c_file_opens_with_what_it_is_and_what_fills_each_placeholder(path):
+    """The opening /* ... */ comment (which c_source leaves out) names the file and every %(name)s
+    placeholder of its code, and none that the code does not have."""
+    text = path.read_text()
+    assert text.startswith(f"/* {path.name}: ")
+    comment, code = text.split("*/\n", 1)
+    placeholders = lambda s: set(re.findall(r"%\((\w+)\)[sd]", s))  # noqa: E731
+    assert placeholders(comment) == placeholders(code), path.name
