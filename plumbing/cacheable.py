@@ -21,8 +21,8 @@ in-place rewrites, which look for the stock ops) swaps each stock op for its twi
 for optimizer_excluding. Before that, Theano's constant folding compiles the C code of the ops it
 runs on constants, e.g. a learning rate broadcast by DimShuffle: fold_constants folds with the twins.
 
-tests/test_cacheable.py checks that a second process compiles nothing and
-that the results are the stock ops' bit for bit.
+tests/test_cacheable.py checks that a second process compiles nothing and that the results are the
+stock ops' bit for bit.
 """
 import hashlib
 
@@ -82,7 +82,6 @@ def local_cacheable_twin(node):
 
 optdb.register("cacheable_twins", in2out(local_cacheable_twin, name="cacheable_twins"), CACHEABLE_POSITION,
                "fast_run", "cacheable")
-
 
 
 @gof.local_optimizer(None)

@@ -43,11 +43,12 @@ def start_run(script, compiledir, env=None):
         full = dict(os.environ, **(env or {}))
         full["THEANO_FLAGS"] = ",".join(f for f in (full.get("THEANO_FLAGS", ""), f"compiledir={compiledir}") if f)
         started = time.time()
-        done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), *args], capture_output=True,
-                              text=True, env=full, cwd=folder)
+        # its epoch line is not needed (the log has it); its stderr, errors included, goes to the terminal
+        done = subprocess.run([sys.executable, str(ROOT / f"{script}.py"), *args], stdout=subprocess.DEVNULL,
+                              env=full, cwd=folder)
         exit_s = time.time() - started
         if done.returncode != 0:
-            sys.exit(f"{script} failed:\n{done.stderr}")
+            sys.exit(f"{script} failed (exit {done.returncode}): its error is above")
         if script == "0_multiply":
             return {"first_step_s": exit_s, "exit_s": exit_s}
         with open(log) as f:
