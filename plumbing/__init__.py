@@ -3,6 +3,7 @@
     defaults.py   Theano's set-up: import it before theano (versions, flags, threads, faster ops)
     versions.py   the Python and numpy versions Theano 1.0.5 runs on
     speedups.py   faster equivalents of slow Theano CPU ops, same results
+    cacheable.py  twins of the ops Theano's cache would compile again in every process
     compiling.py  a line on stderr when Theano starts compiling C code (a cold cache)
     machine.py    what this machine is: its CPU, whether it has a system OpenBLAS
     cli.py        run(main): the command line of a lesson, from the keywords of its main()

@@ -2,6 +2,7 @@
 
     make bench                                  the table (these defaults)
     python -m tools.bench.bench --levers        what each of the project's settings buys
+    python -m tools.bench.bench --startup       each lesson's start, command to first step (startup.py)
 
 Every measurement runs in a fresh process of its own. A Theano process builds the script's graph
 from the lesson's own functions (theano_models.py beside this file), compiles it (from a warm
@@ -50,8 +51,10 @@ def main():
     parser.add_argument("--peers", default="torch,jax", help="comma-separated yardsticks, of torch and jax, "
                         "or '' for none (default: torch,jax; make bench installs both)")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
+    parser.add_argument("--startup", action="store_true", help="seconds from the command to each lesson's first "
+                        "training step, on a cold and a warm Theano cache (startup.py; default scripts: 0-5)")
     parser.add_argument("--json", default=None, help="where to write the results "
-                                                     "(default: results.json, levers.json in results/bench)")
+                                                     "(default: results.json, levers.json, startup.json in results/bench)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -60,8 +63,13 @@ def main():
     if args.steps < 1 or args.rounds < 1:
         parser.error("--steps and --rounds must be at least 1")
     from plumbing.paths import check_outputs  # before any work: the --json file can be written
-    check_outputs(files={"--json": args.json or RESULTS / ("levers.json" if args.levers else "results.json")})
-    if args.levers:
+    default = "startup.json" if args.startup else "levers.json" if args.levers else "results.json"
+    check_outputs(files={"--json": args.json or RESULTS / default})
+    if args.startup:
+        from tools.bench import startup
+        report, text = startup.startup(args.scripts.split(",") if args.scripts else None, args.rounds)
+        path = Path(args.json or RESULTS / "startup.json")
+    elif args.levers:
         report, text = levers(args)
         path = Path(args.json or RESULTS / "levers.json")
     else:
