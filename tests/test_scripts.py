@@ -1,5 +1,6 @@
 """Every script from the shell: short schedules with accuracy floors, flags, Ctrl-C, seeds."""
 import glob
+import math
 import os
 import signal
 import subprocess
@@ -83,7 +84,7 @@ def test_short_schedule_learns(name):
     rows = epoch_lines(result.stdout)
     assert len(rows) == epochs
     (first_cost, _), (last_cost, accuracy) = rows[0], rows[-1]
-    assert last_cost < first_cost
+    assert last_cost < (first_cost if epochs > 1 else math.log(10))  # one epoch: below chance's cost, ln 10
     assert accuracy >= floor, result.stdout  # chance is 0.10
 
 
