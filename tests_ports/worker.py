@@ -1,6 +1,6 @@
 """One side of a port test, run in that side's own interpreter; what it computed goes to an .npz file.
 
-    python worker.py FRAMEWORK steps LESSON --seed S --steps K --batch-size B --out FILE.npz
+    python worker.py FRAMEWORK steps LESSON --seed S --steps K --batch-size B [--jitter J] --out FILE.npz
     python worker.py FRAMEWORK dropout LESSON --seed S --out FILE.npz
 
 FRAMEWORK is theano (the lesson itself, in .venv) or torch, jax, pytensor (its port, in that venv).
@@ -43,9 +43,12 @@ def load_module(framework, lesson):
     return module
 
 
-def minibatches(lesson, steps, batch_size):
+def minibatches(lesson, steps, batch_size, jitter=0.):
+    """The first `steps` minibatches of MNIST, plus uniform noise in [0, jitter) from a fixed seed (the
+    same on both sides), which breaks the exact ties of saturated pixels (see test_steps.py)."""
     from load import mnist
     trX, _, trY, _ = mnist(ntrain=steps * batch_size, ntest=1, onehot=True)
+    trX += np.random.RandomState(0).uniform(0, jitter, trX.shape).astype(np.float32)
     trX = trX.reshape(-1, *IMAGE[lesson])
     return [(trX[i:i + batch_size], trY[i:i + batch_size]) for i in range(0, len(trX), batch_size)]
 
@@ -81,7 +84,7 @@ def torch_steps(m, params, batches):
     accs = [torch.zeros_like(p) for p in params]
     with torch.no_grad():
         first = [o.numpy() for o in m.model(torch.from_numpy(batches[0][0]), *params, None, 0., 0.)]
-    costs = [m.train(params, accs, torch.from_numpy(x), torch.from_numpy(y), None, p_drop_input=0., p_drop_hidden=0.)
+    costs = [m.train(params, accs, torch.from_numpy(x), torch.from_numpy(y), None, 0., 0.)  # dropout off
              for x, y in batches]
     return first, costs, [p.detach().numpy() for p in params]
 
@@ -94,15 +97,15 @@ def jax_steps(m, params, batches):
     first = [np.asarray(o) for o in m.model(batches[0][0], *params, key, 0., 0.)]
     costs = []
     for x, y in batches:
-        params, accs, cost = m.train(params, accs, x, y, key, p_drop_input=0., p_drop_hidden=0.)
+        params, accs, cost = m.train(params, accs, x, y, key, 0., 0.)  # dropout off
         costs.append(float(cost))
     return first, costs, [np.asarray(p) for p in params]
 
 
-def steps(framework, m, lesson, seed, k, batch_size):
+def steps(framework, m, lesson, seed, k, batch_size, jitter):
     np.random.seed(seed)
     params = [m.init_weights(shape) for shape in WEIGHTS[lesson].values()]
-    batches = minibatches(lesson, k, batch_size)
+    batches = minibatches(lesson, k, batch_size, jitter)
     if framework in ("theano", "pytensor"):
         first, costs, weights = symbolic_steps(framework, m, lesson, params, batches)
     elif framework == "torch":
@@ -155,11 +158,12 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--jitter", type=float, default=0.)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     m = load_module(args.framework, args.lesson)
     if args.job == "steps":
-        arrays = steps(args.framework, m, args.lesson, args.seed, args.steps, args.batch_size)
+        arrays = steps(args.framework, m, args.lesson, args.seed, args.steps, args.batch_size, args.jitter)
     else:
         arrays = dropout_draws(args.framework, m, args.seed)
     np.savez(args.out, **arrays)
