@@ -62,7 +62,7 @@ def test_a_port_without_dropout_computes_its_lessons_outputs_costs_and_rmsprop_s
                                    err_msg=f"{framework} {lesson}: the model's {name} (dropout off)")
     np.testing.assert_allclose(port["costs"], theano["costs"], rtol=COST_RTOL,
                                err_msg=f"{framework} {lesson}: the costs of {STEPS} steps")
-    assert len(set(np.round(theano["costs"], 6))) == STEPS  # the steps did change the weights
+    assert np.ptp(theano["costs"]) > 0  # the steps did change the weights
     for name in theano:
         if name.startswith("w"):
             np.testing.assert_allclose(port[name], theano[name], rtol=0, atol=WEIGHT_ATOL,
