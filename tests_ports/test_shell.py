@@ -76,3 +76,30 @@ def test_a_port_run_from_the_shell_logs_its_lessons_costs_and_accuracies(framewo
             assert weights[name].dtype == np.float32
             np.testing.assert_allclose(weights[name], theano_weights[name], rtol=1e-5, atol=WEIGHT_ATOL,
                                        err_msg=f"{framework} {lesson}: {name} after training")
+
+
+@pytest.mark.parametrize("framework", PORTS)
+def test_a_port_of_the_multiply_prints_what_the_lesson_prints(framework):
+    assert run(framework, script(framework, "0_multiply")) == run("theano", script("theano", "0_multiply")) == "2.0\n9.0\n"
+
+
+DROPOUT_RUNS = [(framework, "4_modern_net") for framework in PORTS] + \
+    [("torch", "5_convolutional_net"), ("jax", "5_convolutional_net")]  # PyTensor's convnet: test_steps.py
+WEIGHT_NAMES = {"4_modern_net": ["w_h", "w_h2", "w_o"], "5_convolutional_net": ["w", "w2", "w3", "w4", "w_o"]}
+
+
+@pytest.mark.parametrize("framework, lesson", DROPOUT_RUNS)
+def test_a_port_with_dropout_runs_from_the_shell_with_the_lessons_flags_and_epoch_line(framework, lesson, tmp_path):
+    """Its numbers are compared with dropout off in test_steps.py; here: the command line, the epoch
+    line, the log and the saved weights' names and shapes, two epochs of two steps each."""
+    log, save = tmp_path / "log.csv", tmp_path / "weights.npz"
+    stdout = run(framework, script(framework, lesson), "--epochs", 2, "--ntrain", 256, "--ntest", 100,
+                 "--batch-size", 128, "--seed", 3, "--log", log, "--save", save)
+    lines = epoch_lines(stdout)
+    assert len(lines) == 2 and all(EPOCH_LINE.match(line) for line in lines), stdout
+    costs, accuracies = read_log(log)
+    assert np.all(np.abs(costs - np.log(10)) < 0.1), costs  # four steps from near-uniform predictions
+    assert np.all((accuracies >= 0) & (accuracies <= 1))
+    with np.load(save) as weights:
+        assert list(weights) == WEIGHT_NAMES[lesson]
+        assert weights[WEIGHT_NAMES[lesson][-1]].shape == (625, 10)
