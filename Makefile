@@ -1,5 +1,6 @@
 # make run: set up .venv if needed, then run all six scripts on a short schedule.
 # make test: the same set-up, then the whole test suite; make quick: the minute's tests for editing a lesson.
+# make test-ports: the PyTorch, JAX and PyTensor venvs (make ports), then the ports' tests (tests_ports/).
 # Set-up (plumbing/bootstrap.py): Python 3.11 from PYTHON=..., else from PATH, else fetched by uv;
 # then requirements.txt into .venv.
 PYTHON ?=
@@ -13,7 +14,7 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 RESULTS ?= results
 
-.PHONY: run test quick check-fresh reproduce reproduce-quick figures old-net bench book notebook clean
+.PHONY: run test quick ports test-ports check-fresh reproduce reproduce-quick figures old-net bench book notebook clean
 
 $(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py plumbing/venv_hook.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
@@ -55,10 +56,29 @@ old-net: $(VENV)/installed  # the old net's 98.4 %: the posted code far past 100
 
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 JAX_VENV := .venv-jax
-$(JAX_VENV)/installed: tools/bench/requirements-jax.txt  # JAX needs numpy 2: a venv of its own
+$(JAX_VENV)/installed: tools/bench/requirements-jax.txt ports/requirements-jax.txt  # JAX needs numpy 2: a venv of its own
 	$(BOOTSTRAP_PYTHON) -m venv --clear $(JAX_VENV)
-	$(JAX_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/bench/requirements-jax.txt
+	$(JAX_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/bench/requirements-jax.txt \
+	  -r ports/requirements-jax.txt
 	@touch $@
+
+TORCH_VENV := .venv-torch
+$(TORCH_VENV)/installed: ports/requirements-torch.txt  # PyTorch's CPU build, numpy 2: a venv of its own
+	$(BOOTSTRAP_PYTHON) -m venv --clear $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
+	  -r ports/requirements-torch.txt
+	@touch $@
+
+PYTENSOR_VENV := .venv-pytensor
+$(PYTENSOR_VENV)/installed: ports/requirements-pytensor.txt  # PyTensor needs numpy 2: a venv of its own
+	$(BOOTSTRAP_PYTHON) -m venv --clear $(PYTENSOR_VENV)
+	$(PYTENSOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r ports/requirements-pytensor.txt
+	@touch $@
+
+ports: $(VENV)/installed $(TORCH_VENV)/installed $(JAX_VENV)/installed $(PYTENSOR_VENV)/installed  # the ports' venvs
+
+test-ports: ports  # each port against its lesson (tests_ports/): each side in its own venv, about 5 minutes
+	$(PY) -m pytest -q tests_ports
 
 bench: $(VENV)/installed $(JAX_VENV)/installed  # Theano against PyTorch and JAX on the CPU, installed for this only
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
@@ -80,4 +100,4 @@ notebook: $(VENV)/jupyter-installed book  # JupyterLab on book/notebooks/, the l
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/notebooks
 
 clean:
-	rm -rf $(VENV) $(JAX_VENV) book .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__
+	rm -rf $(VENV) $(JAX_VENV) $(TORCH_VENV) $(PYTENSOR_VENV) book .uv .pytest_cache __pycache__ */__pycache__ */*/__pycache__

@@ -1,0 +1,79 @@
+"""Slide "A 'old' net" in PyTorch: one sigmoid hidden layer of 625 units, SGD; the slide shows 98.4 %."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the lessons' folder: load.py and plumbing/
+from load import mnist  # noqa: E402
+from plumbing.cli import run  # noqa: E402  (the command line: a flag for each keyword of main())
+from plumbing.progress import Progress  # noqa: E402
+from plumbing.saving import save_arrays  # noqa: E402
+
+
+def floatX(X):
+    return np.asarray(X, dtype=np.float32)  # the lessons' theano.config.floatX
+
+
+def init_weights(shape):
+    return torch.tensor(floatX(np.random.randn(*shape) * 0.01), requires_grad=True)
+
+
+def sgd(cost, params, lr=0.05):  # applies the updates at once (Theano's returns them for theano.function)
+    grads = torch.autograd.grad(cost, params)  # T.grad(cost=cost, wrt=params)
+    with torch.no_grad():  # the update: no graph is recorded for it
+        for p, g in zip(params, grads):
+            p -= g * lr
+
+
+def model(X, w_h, w_o):
+    h = torch.sigmoid(X @ w_h)
+    py_x = torch.softmax(h @ w_o, dim=1)  # T.nnet.softmax: each row sums to 1
+    return py_x
+
+
+def categorical_crossentropy(py_x, Y):  # T.nnet.categorical_crossentropy for one-hot Y
+    return -torch.sum(Y * torch.log(py_x), dim=1)  # (PyTorch's own F.cross_entropy takes logits, not py_x)
+
+
+def train(params, X, Y, lr=0.05):  # theano.function(inputs=[X, Y], outputs=cost, updates=updates)
+    py_x = model(X, *params)
+    cost = torch.mean(categorical_crossentropy(py_x, Y))
+    sgd(cost, params, lr=lr)
+    return cost.item()
+
+
+@torch.no_grad()
+def predict(params, X):  # theano.function(inputs=[X], outputs=y_x)
+    py_x = model(X, *params)
+    return torch.argmax(py_x, dim=1).numpy()
+
+
+def main(epochs=100, batch_size=128, lr=0.05, ntrain=60000, ntest=10000, seed=42, data_dir=None,
+         log=None, save=None):
+    """Train on MNIST and test after each epoch, one line per epoch.
+
+    lr: sgd()'s learning rate
+    seed: the initial weights (np.random)
+    """
+    np.random.seed(seed)
+    trX, teX, trY, teY = mnist(ntrain=ntrain, ntest=ntest, onehot=True, data_dir=data_dir)
+    trX, teX, trY = torch.from_numpy(trX), torch.from_numpy(teX), torch.from_numpy(trY)  # float32
+
+    w_h = init_weights((784, 625))
+    w_o = init_weights((625, 10))
+    params = [w_h, w_o]
+    progress = Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
+    for i in range(epochs):
+        for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
+            progress.step(train(params, trX[start:end], trY[start:end], lr=lr))
+        accuracy = np.mean(np.argmax(teY, axis=1) == predict(params, teX))
+        progress.epoch(i, accuracy)
+    if save:
+        save_arrays(save, w_h=w_h.detach().numpy(), w_o=w_o.detach().numpy())
+    return accuracy
+
+
+if __name__ == "__main__":
+    run(main)
