@@ -361,6 +361,7 @@ def test_the_modern_nets_summary_of_a_run():
     a = np.array([0.97, 0.991, 0.985, 0.991, 0.99] + [0.988] * 9 + [0.989])
     s = modern_net.summary(a)
     assert s["epochs"] == 15 and s["first_99"] == 2 and s["best_epoch"] == 2 and s["best"] == 0.991
+    assert modern_net.summary([0.98, 0.9894, 0.9895, 0.9899])["first_9895"] == 3  # 98.95 %: 99.0 % to a tenth
     assert s["last_mean"] == pytest.approx(0.9881) and s["last_std"] == pytest.approx(np.std([0.988] * 9 + [0.989], ddof=1))
     assert modern_net.summary(a[:1])["first_99"] is None and modern_net.first_reach(a, 0.9905) == 2
     with pytest.raises(ValueError):

@@ -27,6 +27,7 @@ from tools.lessons import ROOT
 from tools.logs import read_log, record_run, seed_logs, write
 
 TARGET = 0.99  # the slide's accuracy
+ROUNDS_TO_TARGET = 0.9895  # what a slide showing one decimal would print as 99.0 %
 CHANGES = {  # run name -> (what changes, extra flags)
     "lr-0.002": ("learning rate 0.001 -> 0.002", ["--lr", "0.002"]),
     "lr-0.0005": ("learning rate 0.001 -> 0.0005", ["--lr", "0.0005"]),
@@ -62,13 +63,15 @@ def stop_rule(accuracies, window, min_gain):
 
 
 def summary(accuracies, tail=10):
-    """What the study reports of one run's accuracies: epochs, first epoch at 99.0 %, best epoch and
+    """What the study reports of one run's accuracies: epochs, first epoch at 99.0 % and at 98.95 %
+    (99.0 % to one decimal), best epoch and
     its accuracy, the mean of the last `tail` epochs and the spread (standard deviation) of those
     epochs around their mean."""
     a = np.asarray(accuracies, dtype=float)
     if a.size == 0:
         raise ValueError("no epochs in this log")
-    return {"epochs": a.size, "first_99": first_reach(a), "best_epoch": int(np.argmax(a)) + 1, "best": float(a.max()),
+    return {"epochs": a.size, "first_99": first_reach(a), "first_9895": first_reach(a, ROUNDS_TO_TARGET),
+            "best_epoch": int(np.argmax(a)) + 1, "best": float(a.max()),
             "last_mean": float(a[-tail:].mean()), "last_std": float(a[-tail:].std(ddof=1)) if a.size > 1 else 0.0}
 
 
@@ -106,16 +109,19 @@ def pct(value):
 
 def summary_cells(s):
     return [str(s["epochs"]), "-" if s["first_99"] is None else str(s["first_99"]),
+            "-" if s["first_9895"] is None else str(s["first_9895"]),
             f"{pct(s['best'])} (epoch {s['best_epoch']})", pct(s["last_mean"]), f"{100 * s['last_std']:.3f}"]
 
 
 def seeds_row(label, summaries):
     """A table row for several seeds' summaries: how many reach 99.0 %, the range of their best
     epochs, the mean ± sd over seeds of their last ten epochs, the mean of their spreads."""
-    reached = [s["first_99"] for s in summaries if s["first_99"] is not None]
+    def reached(key):
+        first = [s[key] for s in summaries if s[key] is not None]
+        return f"{len(first)} of {len(summaries)}" + (f" (first: {min(first)})" if first else "")
     last = np.array([s["last_mean"] for s in summaries])
-    return (f"| {label} | {summaries[0]['epochs']} | {len(reached)} of {len(summaries)}"
-            + (f" (first: {min(reached)})" if reached else "") + f" | {100 * min(s['best'] for s in summaries):.2f}-"
+    return (f"| {label} | {summaries[0]['epochs']} | {reached('first_99')} | {reached('first_9895')} | "
+            f"{100 * min(s['best'] for s in summaries):.2f}-"
             f"{pct(max(s['best'] for s in summaries))} | {100 * last.mean():.2f} ± {100 * last.std(ddof=1):.2f} % | "
             f"{100 * np.mean([s['last_std'] for s in summaries]):.3f} |")
 
@@ -140,8 +146,8 @@ def report(out, figure, logs):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    head = ["| run | epochs | 99.0 % first at epoch | best epoch | mean of the last ten | their sd (points) |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    head = ["| run | epochs | 99.0 % first at epoch | 98.95 % first at | best epoch | mean of the last ten | "
+            "their sd (points) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines = []
     if longs:
         lines += ["The posted code (learning rate 0.001, batch 128, dropout 0.2 and 0.5), far past 100 epochs:", ""]
