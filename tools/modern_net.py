@@ -132,14 +132,18 @@ def running_mean(accuracies, n=10):
     return np.arange(n, len(accuracies) + 1), np.convolve(accuracies, np.ones(n) / n, mode="valid")
 
 
-def report(out, figure, logs):
+def report(out, figure, logs, change_seed=1):
     """results/modern_net.md (the tables) and results/figures/modern_net.png, from the runs in out
-    and the 100-epoch runs of make reproduce in logs (4_modern_net-seedN.csv)."""
+    and the 100-epoch runs of make reproduce in logs (4_modern_net-seedN.csv); the one-change runs
+    (with `change_seed`) against the first epochs of that seed's long run, else of its run in logs."""
     longs = {int(p.stem.removeprefix("long-seed")): read_log(p) for p in sorted(out.glob("long-seed*.csv"))}
-    longs = {seed: a for seed, a in sorted(longs.items()) if a.size}
+    longs = {k: a for k, a in sorted(longs.items()) if a.size}
     changes = {name: read_log(out / f"{name}.csv") for name in CHANGES if (out / f"{name}.csv").exists()}
     changes = {name: a for name, a in changes.items() if a.size}
-    hundred = {seed: a for seed, a in seed_logs(logs, "4_modern_net").items() if len(a) >= 100}
+    hundred = {s: a for s, a in seed_logs(logs, "4_modern_net").items() if len(a) >= 100}
+    seed = change_seed
+    baseline, baseline_name = (longs[seed], f"the long run of seed {seed}") if seed in longs else \
+        (hundred[seed], f"results/logs/4_modern_net-seed{seed}.csv") if seed in hundred else (None, None)
     if not longs and not changes:
         print(f"no runs of the modern net's experiment in {out}: nothing to report")
         return
@@ -151,20 +155,20 @@ def report(out, figure, logs):
     lines = []
     if longs:
         lines += ["The posted code (learning rate 0.001, batch 128, dropout 0.2 and 0.5), far past 100 epochs:", ""]
-        lines += head + [f"| seed {seed} | " + " | ".join(summary_cells(summary(a))) + " |" for seed, a in longs.items()]
+        lines += head + [f"| seed {k} | " + " | ".join(summary_cells(summary(a))) + " |" for k, a in longs.items()]
         if len(hundred) > 1:
             lines.append(seeds_row(f"seeds {', '.join(map(str, hundred))}, 100 epochs (results/logs)",
                                    [summary(a[:100]) for a in hundred.values()]))
-        for seed in longs:
-            if (out / f"long-seed{seed}.txt").exists():
-                lines.append(f"\nSeed {seed} {(out / f'long-seed{seed}.txt').read_text().strip()}.")
+        for k in longs:
+            if (out / f"long-seed{k}.txt").exists():
+                lines.append(f"\nSeed {k} {(out / f'long-seed{k}.txt').read_text().strip()}.")
         most = max(len(a) for a in longs.values()) // 50
         lines += ["", "Mean test accuracy over 50 epochs at a time:", "",
                   "| run | " + " | ".join(f"epochs {50 * i + 1}-{50 * (i + 1)}" for i in range(most)) + " |",
                   "| --- |" + " ---: |" * most]
-        for seed, a in longs.items():
+        for k, a in longs.items():
             means = [pct(m) for _, _, m in windows(a)]
-            lines.append(f"| seed {seed} | " + " | ".join(means + ["-"] * (most - len(means))) + " |")
+            lines.append(f"| seed {k} | " + " | ".join(means + ["-"] * (most - len(means))) + " |")
     if hundred:
         at_100 = np.array([a[99] for a in hundred.values()])
         last = np.array([a[90:100].mean() for a in hundred.values()])
@@ -177,11 +181,11 @@ def report(out, figure, logs):
                   f"| between seeds: sd of the mean of epochs 91-100 | {100 * last.std(ddof=1):.3f} |"]
     if changes:
         n = max(len(a) for a in changes.values())
-        lines += ["", f"One change at a time, seed 42, against the first {n} epochs of seed 42's run of `make reproduce`:",
-                  "", head[0].replace("| run |", "| change |"), head[1]]
-        if 42 in hundred:
-            lines.append("| none (results/logs/4_modern_net-seed42.csv) | "
-                         + " | ".join(summary_cells(summary(hundred[42][:n]))) + " |")
+        lines += ["", f"One change at a time, seed {seed}, {n} epochs:", "",
+                  head[0].replace("| run |", "| change |"), head[1]]
+        if baseline is not None:
+            lines.append(f"| none ({baseline_name}, its first {n} epochs) | "
+                         + " | ".join(summary_cells(summary(baseline[:n]))) + " |")
         if len(hundred) > 1:
             lines.append(seeds_row(f"none, seeds {', '.join(map(str, hundred))} (results/logs)",
                                    [summary(a[:n]) for a in hundred.values()]))
@@ -193,16 +197,15 @@ def report(out, figure, logs):
     for a in hundred.values():
         left.plot(np.arange(1, 101), 100 * a[:100], color="0.75", lw=0.6)
     left.plot([], [], color="0.75", lw=0.6, label=f"{len(hundred)} seeds, 100 epochs (make reproduce)")
-    for (seed, a), color in zip(longs.items(), ["C0", "C1", "C2", "C4"]):
+    for (k, a), color in zip(longs.items(), ["C0", "C1", "C2", "C4"]):
         left.plot(np.arange(1, len(a) + 1), 100 * a, color=color, lw=0.5, alpha=0.5)
         epochs, means = running_mean(a)
         left.plot(epochs, 100 * means, color=color, lw=2,
-                  label=f"seed {seed}: each epoch, and the mean of the last ten")
+                  label=f"seed {k}: each epoch, and the mean of the last ten")
     left.set_title("The posted code, far past 100 epochs")
-    if 42 in hundred:
-        epochs, means = running_mean(hundred[42][:max([len(a) for a in changes.values()], default=100)])
-        right.plot(epochs, 100 * means, color="k", lw=2,
-                   label="the posted code (seed 42, make reproduce)")
+    if baseline is not None:
+        epochs, means = running_mean(baseline[:max([len(a) for a in changes.values()], default=100)])
+        right.plot(epochs, 100 * means, color="k", lw=2, label=f"the posted code (seed {seed})")
     for (name, a), color in zip(changes.items(), ["C0", "C1", "C2", "C3", "C4", "C5"]):
         right.plot(np.arange(1, len(a) + 1), 100 * a, color=color, lw=0.5, alpha=0.5)
         epochs, means = running_mean(a)
@@ -237,6 +240,8 @@ def main():
     parser.add_argument("--min-gain", type=float, default=0.0002, help="(default: 0.0002, 0.02 points)")
     parser.add_argument("--runs", default="lr-0.002,drop-hidden-0.3,batch-64",
                         help=f"comma-separated runs of one-change, of: {', '.join(CHANGES)} (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1, help="the seed of every one-change run (default: %(default)s, "
+                        "the long run's, whose first epochs are then the run without the change)")
     parser.add_argument("--epochs", type=int, default=50, help="epochs of each one-change run (default: "
                         "%(default)s; the slide's schedule is 100)")
     parser.add_argument("--ntrain", type=int, default=60000, help="training images (a smaller test)")
@@ -255,13 +260,13 @@ def main():
     elif args.what == "one-change":
         for name in args.runs.split(","):
             print(f"== {name}: {CHANGES[name][0]}", flush=True)
-            done = subprocess.run([sys.executable, str(ROOT / "4_modern_net.py"), *CHANGES[name][1],
-                                   "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")])
+            done = subprocess.run([sys.executable, str(ROOT / "4_modern_net.py"), *CHANGES[name][1], "--seed",
+                                   str(args.seed), "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")])
             if done.returncode != 0:
                 sys.exit(f"{name} stopped (exit {done.returncode})")
     if args.what != "report":
         record_run(out, " ".join(["python -m tools.modern_net", *sys.argv[1:]]), started)
-    report(out, out.parent / "figures" / "modern_net.png", Path(args.logs))
+    report(out, out.parent / "figures" / "modern_net.png", Path(args.logs), args.seed)
 
 
 if __name__ == "__main__":
