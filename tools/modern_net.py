@@ -75,26 +75,45 @@ def summary(accuracies, tail=10):
             "last_mean": float(a[-tail:].mean()), "last_std": float(a[-tail:].std(ddof=1)) if a.size > 1 else 0.0}
 
 
+def logged(log):
+    """How many epochs a --log file holds (0 if there is none yet)."""
+    return len(read_log(log)) if log.exists() else 0
+
+
 def long_run(out, seed, max_epochs, window, min_gain, data, poll=0.5):
     """4_modern_net.py far past 100 epochs with one seed, watched through its --log; stopped as Ctrl-C
-    stops it (after a minibatch) at the first epoch that meets the stop rule."""
+    stops it (after a minibatch) at the first epoch that meets the stop rule. Ctrl-C (or a SIGINT to
+    the lesson) stops it too, and is recorded as such. Returns False if it was interrupted; exits if
+    the lesson failed."""
     log = out / f"long-seed{seed}.csv"
     log.unlink(missing_ok=True)
     proc = subprocess.Popen([sys.executable, str(ROOT / "4_modern_net.py"), "--epochs", str(max_epochs),
                              "--seed", str(seed), "--log", str(log), *data])
     stop = None
-    while stop is None:
-        running = proc.poll() is None
-        stop = stop_rule(read_log(log), window, min_gain) if log.exists() else None
-        if stop or not running:
-            break
-        time.sleep(poll)
-    if stop and proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # the log keeps every finished epoch
-    proc.wait()
-    epoch, reason = stop or (len(read_log(log)) if log.exists() else 0, f"--max-epochs {max_epochs}")
+    try:
+        while stop is None:
+            running = proc.poll() is None
+            stop = stop_rule(read_log(log), window, min_gain) if log.exists() else None
+            if stop or not running:
+                break
+            time.sleep(poll)
+        if stop and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # the log keeps every finished epoch
+    except KeyboardInterrupt:  # Ctrl-C reached the lesson too: it stops after its minibatch
+        pass
+    code = proc.wait()
+    epochs = logged(log)
+    if stop:
+        epoch, reason = stop
+    elif code == 0:
+        epoch, reason = epochs, f"--max-epochs {max_epochs}"
+    elif code == 130:
+        epoch, reason = epochs, "interrupted (Ctrl-C) before the stop rule held"
+    else:
+        sys.exit(f"seed {seed}: 4_modern_net.py failed (exit {code}); its log has {epochs} epoch(s)")
     write(out / f"long-seed{seed}.txt", f"stopped at epoch {epoch}: {reason}\n")
     print(f"seed {seed}: stopped at epoch {epoch}: {reason}")
+    return code != 130
 
 
 def windows(accuracies, window=50):
@@ -176,7 +195,8 @@ def report(out, figure, logs, change_seed=1):
         lines += ["", f"How noisy one epoch is, from the 100-epoch runs of `make reproduce` (seeds "
                   f"{', '.join(map(str, hundred))}, results/logs):", "",
                   "| | points |", "| --- | ---: |",
-                  f"| epoch to epoch within a run: sd of epochs 91-100, mean over the seeds | {100 * within.mean():.3f} |",
+                  "| epoch to epoch within a run: sd of epochs 91-100, mean over the seeds | "
+                  f"{100 * within.mean():.3f} |",
                   f"| between seeds: sd of the accuracy at epoch 100 | {100 * at_100.std(ddof=1):.3f} |",
                   f"| between seeds: sd of the mean of epochs 91-100 | {100 * last.std(ddof=1):.3f} |"]
     if changes:
@@ -189,7 +209,8 @@ def report(out, figure, logs, change_seed=1):
         if len(hundred) > 1:
             lines.append(seeds_row(f"none, seeds {', '.join(map(str, hundred))} (results/logs)",
                                    [summary(a[:n]) for a in hundred.values()]))
-        lines += [f"| {CHANGES[name][0]} | " + " | ".join(summary_cells(summary(a))) + " |" for name, a in changes.items()]
+        lines += [f"| {CHANGES[name][0]} | " + " | ".join(summary_cells(summary(a))) + " |"
+                  for name, a in changes.items()]
     if (out / "runs.md").exists():
         lines += ["", "What was run:", "", (out / "runs.md").read_text().strip()]
 
@@ -254,18 +275,29 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    note = ""
     if args.what == "long":
         for seed in [int(s) for s in args.seeds.split(",")]:
-            long_run(out, seed, args.max_epochs, args.window, args.min_gain, data)
+            if not long_run(out, seed, args.max_epochs, args.window, args.min_gain, data):
+                note = f"seed {seed} interrupted (Ctrl-C) at epoch {logged(out / f'long-seed{seed}.csv')}"
+                break  # no further seeds; what ran is recorded
     elif args.what == "one-change":
         for name in args.runs.split(","):
             print(f"== {name}: {CHANGES[name][0]}", flush=True)
-            done = subprocess.run([sys.executable, str(ROOT / "4_modern_net.py"), *CHANGES[name][1], "--seed",
-                                   str(args.seed), "--epochs", str(args.epochs), *data, "--log", str(out / f"{name}.csv")])
-            if done.returncode != 0:
-                sys.exit(f"{name} stopped (exit {done.returncode})")
+            proc = subprocess.Popen([sys.executable, str(ROOT / "4_modern_net.py"), *CHANGES[name][1],
+                                     "--seed", str(args.seed), "--epochs", str(args.epochs), *data,
+                                     "--log", str(out / f"{name}.csv")])
+            try:
+                code = proc.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached the lesson too: it stops after its minibatch
+                code = proc.wait()
+            if code == 130:  # the log keeps every finished epoch
+                note = f"{name} interrupted (Ctrl-C) at epoch {logged(out / f'{name}.csv')}; the runs after it not run"
+                break
+            if code != 0:
+                sys.exit(f"{name} stopped (exit {code})")
     if args.what != "report":
-        record_run(out, " ".join(["python -m tools.modern_net", *sys.argv[1:]]), started)
+        record_run(out, " ".join(["python -m tools.modern_net", *sys.argv[1:]]), started, note)
     report(out, out.parent / "figures" / "modern_net.png", Path(args.logs), args.seed)
 
 
