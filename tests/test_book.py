@@ -154,6 +154,9 @@ def expected_number(words):
             return f"{100 * log_column(path, 'accuracy')[-10:].mean():.2f} %"
         if args[1] == "epochs":
             return str(len(accuracy))
+        if args[1].startswith("mean"):
+            first, last = map(int, args[1][4:].split("-"))
+            return f"{100 * log_column(path, 'accuracy')[first - 1:last].mean():.2f} %"
         return f"{(100 * accuracy[int(args[1]) - 1]).quantize(CENT)} %"
     if kind == "w":
         return f"{float(np.load(ROOT / 'results' / 'models' / '1_linear_regression-seed42.npz')['w']):.4f}"

@@ -141,8 +141,12 @@ def number(words):
             return f"{100 * accuracy[-10:].mean():.2f} %"
         if args[1] == "epochs":
             return str(len(accuracy))
+        span = re.fullmatch(r"mean(\d+)-(\d+)", args[1])
+        if span and 1 <= int(span[1]) <= int(span[2]) <= len(accuracy):
+            return f"{100 * accuracy[int(span[1]) - 1:int(span[2])].mean():.2f} %"
         if not args[1].isdigit():
-            raise ValueError(f"{{{{{' '.join(words)}}}}}: the second word is an epoch, best, last10 or epochs")
+            raise ValueError(f"{{{{{' '.join(words)}}}}}: the second word is an epoch, best, last10, epochs or "
+                             f"meanA-B (epochs A to B of the {len(accuracy)})")
         epoch = int(args[1])
         if not 1 <= epoch <= len(accuracy):
             raise ValueError(f"{path.relative_to(ROOT)} has no epoch {epoch} (it has {len(accuracy)})")
