@@ -6,7 +6,7 @@ from theano import tensor as T
 from theano.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
 from load import mnist
-from plumbing.cli import mrg_seed, run  # the command line: a flag for each keyword of main()
+from plumbing.cli import dropout_rate, mrg_seed, run  # the command line: a flag for each keyword of main()
 from plumbing.graph import show_graph
 from plumbing.progress import Progress
 from plumbing.saving import save_weights
@@ -62,10 +62,13 @@ def model(X, w_h, w_h2, w_o, srng, p_drop_input, p_drop_hidden):
     return h, h2, py_x
 
 
-def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
-         log=None, save=None, graph=False):
+def main(epochs=100, batch_size=128, lr=0.001, p_drop_input=0.2, p_drop_hidden=0.5, ntrain=60000, ntest=10000,
+         seed=42, data_dir=None, log=None, save=None, graph=False):
     """Train on MNIST and test after each epoch, one line per epoch.
 
+    lr: RMSprop()'s learning rate
+    p_drop_input: the fraction of input pixels dropout zeroes in training
+    p_drop_hidden: the fraction of each hidden layer's units dropout zeroes in training
     seed: the initial weights (np.random) and the dropout masks (MRG_RandomStreams)
     """
     np.random.seed(seed)
@@ -79,13 +82,13 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     w_h2 = init_weights((625, 625))
     w_o = init_weights((625, 10))
 
-    noise_h, noise_h2, noise_py_x = model(X, w_h, w_h2, w_o, srng, 0.2, 0.5)  # for training
+    noise_h, noise_h2, noise_py_x = model(X, w_h, w_h2, w_o, srng, p_drop_input, p_drop_hidden)  # for training
     h, h2, py_x = model(X, w_h, w_h2, w_o, srng, 0., 0.)  # for prediction: no noise
     y_x = T.argmax(py_x, axis=1)
 
     cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
     params = [w_h, w_h2, w_o]
-    updates = RMSprop(cost, params, lr=0.001)
+    updates = RMSprop(cost, params, lr=lr)
 
     train = theano.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = theano.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
@@ -104,4 +107,4 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
 
 
 if __name__ == "__main__":
-    run(main, seed=mrg_seed)  # MRG_RandomStreams takes seeds 1 to 2147462578
+    run(main, seed=mrg_seed, p_drop_input=dropout_rate, p_drop_hidden=dropout_rate)  # seeds 1 to 2147462578

@@ -58,6 +58,14 @@ def number(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+def dropout_rate(text):
+    """A fraction dropout can zero: 0 (no dropout) up to, not including, 1 (everything zeroed)."""
+    value = number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value:g}")
+    return value
+
+
 SHARED = {  # the keywords the lessons share: (type, help)
     "epochs": (positive_int, "passes over the training set"),
     "batch_size": (positive_int, "examples per training step"),
@@ -98,7 +106,7 @@ def parser_for(main, limits=None):
         if param.default is not None:
             text += f" (default: {param.default})"
         metavar = "N" if kind in (positive_int, seed_int, mrg_seed, whole_number) else \
-            "X" if kind is number else name.split("_")[-1].upper()
+            "X" if kind in (number, dropout_rate) else name.split("_")[-1].upper()
         parser.add_argument(flag, type=kind, default=param.default, help=text, metavar=metavar)
     return parser
 

@@ -106,6 +106,20 @@ def expected_number(words):
     if kind == "old_net":
         accuracy = log_column(ROOT / "results" / "old_net" / f"{args[0]}.csv", "accuracy", exact=True)
         return f"{(100 * accuracy[int(args[1]) - 1]).quantize(CENT)} %"
+    if kind == "modern_net":
+        path = ROOT / "results" / "modern_net" / f"{args[0]}.csv"
+        accuracy = log_column(path, "accuracy", exact=True)
+        if args[1] == "best":
+            best = max(accuracy)
+            return f"{(100 * best).quantize(CENT)} % (epoch {accuracy.index(best) + 1})"
+        if args[1] == "last10":
+            return f"{100 * log_column(path, 'accuracy')[-10:].mean():.2f} %"
+        if args[1] == "epochs":
+            return str(len(accuracy))
+        if args[1].startswith("mean"):
+            first, last = map(int, args[1][4:].split("-"))
+            return f"{100 * log_column(path, 'accuracy')[first - 1:last].mean():.2f} %"
+        return f"{(100 * accuracy[int(args[1]) - 1]).quantize(CENT)} %"
     if kind == "w":
         return f"{float(np.load(ROOT / 'results' / 'models' / '1_linear_regression-seed42.npz')['w']):.4f}"
     if kind == "slide":

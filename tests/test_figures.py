@@ -85,12 +85,16 @@ def test_readout_shows_each_models_probabilities(tiny_results, test_set):
 
 def test_noise_is_the_modern_nets_input_dropout(test_set):
     import ast
+    import inspect
+    from conftest import import_script
     teX, _ = test_set
     main = next(node for node in ast.parse((ROOT / "4_modern_net.py").read_text()).body
                 if isinstance(node, ast.FunctionDef) and node.name == "main")
-    training_noise = [call.args[-2].value for call in ast.walk(main) if isinstance(call, ast.Call)
-                      and getattr(call.func, "id", "") == "model" and call.args[-2].value > 0]
-    assert training_noise == [figures.P_DROP_INPUT]  # the p the picture says is the one main() trains with
+    training_noise = [ast.unparse(call.args[-2]) for call in ast.walk(main) if isinstance(call, ast.Call)
+                      and getattr(call.func, "id", "") == "model" and ast.unparse(call.args[-2]) != "0.0"]
+    assert training_noise == ["p_drop_input"]  # training's model() takes main()'s keyword ...
+    default = inspect.signature(import_script("4_modern_net").main).parameters["p_drop_input"].default
+    assert default == figures.P_DROP_INPUT  # ... whose default is the p the picture says
     clean, noisy = figures.noisy_digits(teX, list(range(20)), draws=3)
     assert noisy.shape == (3, 20, 784)
     kept = noisy != 0

@@ -221,6 +221,12 @@ def test_a_seed_theanos_dropout_noise_cannot_take_says_why():
     assert result.returncode == 2 and "MRG_RandomStreams" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("bad", [["--p-drop-input", "1"], ["--p-drop-hidden", "-0.1"], ["--p-drop-hidden", "half"]])
+def test_a_dropout_rate_dropout_cannot_use_is_a_usage_error(bad):
+    result = run_script("4_modern_net", *bad)
+    assert result.returncode == 2 and bad[0] in result.stderr and "Traceback" not in result.stderr
+
+
 # --- Ctrl-C: while training it stops after the minibatch or evaluation; afterwards it is the program's
 
 def send_ctrl_c():

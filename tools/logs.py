@@ -49,8 +49,9 @@ def machine():
     return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
 
 
-def record_run(folder, command, started):
-    """Append the command, the machine and the minutes since `started` to folder/runs.md."""
+def record_run(folder, command, started, note=""):
+    """Append the command, the machine, the minutes since `started` and a note (how it ended, if
+    not as planned) to folder/runs.md."""
     with open(Path(folder) / "runs.md", "a") as runs:
         runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
-                   f"{(time.perf_counter() - started) / 60:.1f} min\n")
+                   f"{(time.perf_counter() - started) / 60:.1f} min{'; ' + note if note else ''}\n")

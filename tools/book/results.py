@@ -38,7 +38,7 @@ def percent(values):
 def number(words):
     """The text of {{WORDS}}; raises ValueError with the reason when results/ lacks it."""
     kind, args = words[0], words[1:]
-    need = {"accuracy": 2, "seeds": 2, "slide": 1, "w": 0, "old_net": 2, "knn": 0}
+    need = {"accuracy": 2, "seeds": 2, "slide": 1, "w": 0, "old_net": 2, "modern_net": 2, "knn": 0}
     if kind not in need:
         raise ValueError(f"unknown number {{{{{' '.join(words)}}}}} (FORMAT.md lists them)")
     if len(args) != need[kind]:
@@ -68,6 +68,27 @@ def number(words):
         if not 1 <= epoch <= len(rows):
             raise ValueError(f"{path.relative_to(ROOT)} has no epoch {epoch} (it has {len(rows)})")
         return f"{100 * float(rows['accuracy'][epoch - 1]):.2f} %"
+    if kind == "modern_net":
+        path = RESULTS / "modern_net" / f"{args[0]}.csv"
+        if not path.exists():
+            raise ValueError(f"missing {path.relative_to(ROOT)}")
+        accuracy = np.genfromtxt(path, delimiter=",", names=True, ndmin=1)["accuracy"]
+        if args[1] == "best":
+            return f"{100 * accuracy.max():.2f} % (epoch {int(np.argmax(accuracy)) + 1})"
+        if args[1] == "last10":
+            return f"{100 * accuracy[-10:].mean():.2f} %"
+        if args[1] == "epochs":
+            return str(len(accuracy))
+        span = re.fullmatch(r"mean(\d+)-(\d+)", args[1])
+        if span and 1 <= int(span[1]) <= int(span[2]) <= len(accuracy):
+            return f"{100 * accuracy[int(span[1]) - 1:int(span[2])].mean():.2f} %"
+        if not args[1].isdigit():
+            raise ValueError(f"{{{{{' '.join(words)}}}}}: the second word is an epoch, best, last10, epochs or "
+                             f"meanA-B (epochs A to B of the {len(accuracy)})")
+        epoch = int(args[1])
+        if not 1 <= epoch <= len(accuracy):
+            raise ValueError(f"{path.relative_to(ROOT)} has no epoch {epoch} (it has {len(accuracy)})")
+        return f"{100 * float(accuracy[epoch - 1]):.2f} %"
     match = re.search(r"^\| k-nearest neighbours.*?\| ([\d.]+ %) \|", (RESULTS / "results.md").read_text(), re.M)
     if not match:
         raise ValueError("no k-NN row in results/results.md")
