@@ -46,8 +46,8 @@ from theano.tensor.signal.pool import Pool
 
 from plumbing.speedups_corr import FORWARD, BatchedCorrMM
 
-# Images per chunk: conv1's output for 256 images is 29 MB, and every op still gets enough rows to
-# run near its whole-batch speed (chunks of 128 to 2,048 measured: docs/performance.md).
+# Images per chunk: a chunk's buffers stay tens of MB (conv1's output for 256 images is 29 MB), and
+# each GEMM still gets hundreds of columns (chunks of 128 to 2,048 images measured: docs/performance.md).
 CHUNK_IMAGES = 256
 
 BATCH, INV, N, SHAPE_N = "batch", "invariant", "batch size", "shape (batch size, ...)"
