@@ -8,7 +8,7 @@ conv1 and its rectifier, 10000 x 32 x 30 x 30, 1,152 MB (the rectifier works in 
 288 MB; conv2 433 MB; pool2 125 MB; conv3 128 MB; pool3 46 MB; the dense layer 25 MB: 2.2 GB
 (docs/performance.md, "Prediction in bounded memory"). Freeing each buffer after its last use would
 still hold conv1 and pool1 together, 1.44 GB. Computed 256 images at a time, the same ops keep
-about 60 MB.
+56 MB.
 
 What: ChunkedBatch wraps a function's whole graph in one op. It cuts each input along its first
 axis into chunks of `images` rows, runs the graph compiled once (Theano's own ops, as optimised
