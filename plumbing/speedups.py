@@ -5,7 +5,9 @@ tests/test_speedups.py compares every output and gradient against the stock ops,
 for BatchedCorrMM: its weight gradient (a sum over the batch in another grouping) everywhere, and its
 forward pass and input gradient where the BLAS kernel's summation order depends on the GEMM's width,
 which tests/test_speedups_corr.py holds to the float32 rounding bound of such sums. Each optimisation has
-a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr.
+a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr;
+and `chunked` (speedups_chunked.py) computes a graph that treats every image apart a chunk of images
+at a time, to bound the memory of predict(teX).
 compiled_isa() names the instruction set the C code is compiled for.
 
 - Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code
@@ -39,6 +41,7 @@ from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
 from plumbing.c_source import c_source
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
+from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
 
 
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):

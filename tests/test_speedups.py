@@ -7,6 +7,7 @@ from theano.sandbox.rng_mrg import MRG_RandomStreams, mrg_uniform
 from theano.tensor.signal.pool import MaxPoolGrad, Pool, pool_2d
 
 from plumbing import speedups
+from plumbing.speedups_chunked import ChunkedBatch
 from conftest import import_script
 
 # BatchedCorrMM ("fast_corr") is in both: its weight gradient is equal to a stated tolerance, not
@@ -15,7 +16,11 @@ STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad
 
 
 def op_types(f):
-    return {type(node.op) for node in f.maker.fgraph.toposort()}
+    """The types of f's ops, those inside a ChunkedBatch (prediction in chunks) included."""
+    nodes = f.maker.fgraph.toposort()
+    nodes += [n for node in nodes if isinstance(node.op, ChunkedBatch)
+              for n in theano.gof.graph.io_toposort(node.op.inner_inputs, node.op.inner_outputs)]
+    return {type(node.op) for node in nodes}
 
 
 def assert_same_bits(a, b):

@@ -31,6 +31,7 @@ from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeight
 
 import blas_order
 from plumbing import speedups
+from plumbing.speedups_chunked import ChunkedBatch
 from plumbing.speedups_corr import TARGET_COLUMNS, BatchedCorrMM
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,11 @@ U = 2.0 ** -24
 
 
 def op_types(f):
-    return {type(node.op) for node in f.maker.fgraph.toposort()}
+    """The types of f's ops, those inside a ChunkedBatch (prediction in chunks) included."""
+    nodes = f.maker.fgraph.toposort()
+    nodes += [n for node in nodes if isinstance(node.op, ChunkedBatch)
+              for n in theano.gof.graph.io_toposort(node.op.inner_inputs, node.op.inner_outputs)]
+    return {type(node.op) for node in nodes}
 
 
 def gamma(n):
