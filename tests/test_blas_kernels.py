@@ -2,9 +2,11 @@
 
 OpenBLAS picks its kernel from the CPU when it loads (SkylakeX on an AVX-512 machine, Haswell on
 an AVX2 one, ...), or from OPENBLAS_CORETYPE. The kernels block a GEMM differently, so a test that
-holds on one may fail on the next machine: here each kernel is forced in a fresh process and
-tests/test_speedups_corr.py and tests/test_speedups.py run under it (the -march builds aside: they
-compile for other instruction sets, not other kernels). The suite's own run covers the kernel this
+holds on one may fail on the next machine: here each kernel is forced in a fresh process and the
+tests of the ops that call BLAS run under it: tests/test_speedups_corr.py (the -march builds aside:
+they compile for other instruction sets, not other kernels) and tests/test_speedups_chunked.py (its
+whole-script and real-test-set runs aside: they exercise the same ops on more data). The pooling
+ops, the fused gradient and the random numbers of tests/test_speedups.py make no BLAS call. The suite's own run covers the kernel this
 process loaded; a name that loads a kernel already run here (this build maps Zen to Haswell) is
 not run twice, and a kernel whose instructions this CPU lacks is skipped, named.
 """
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KERNELS = ("Haswell", "SkylakeX", "Zen", "Prescott")
 NEEDS = {"Haswell": {"avx2", "fma"}, "Zen": {"avx2", "fma"}, "Prescott": {"sse3"},
          "SkylakeX": {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"}}
-OPS_TESTS = ["tests/test_speedups_corr.py", "tests/test_speedups.py", "tests/test_speedups_chunked.py"]
+OPS_TESTS = ["tests/test_speedups_corr.py", "tests/test_speedups_chunked.py"]  # the ops that call BLAS
 
 
 def cpu_flags():
