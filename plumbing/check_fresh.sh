@@ -15,7 +15,7 @@
 #
 # Settings: FRESH_ROOT (folder, default /var/tmp/tutorial-fresh; emptied first), SUITE (trixie),
 # DEBIAN_MIRROR (http://deb.debian.org/debian), PORT (a free one), MNIST_FILES, PYTHON311, KEEP=1 keeps
-# the root afterwards.
+# the root afterwards; OPENBLAS_CORETYPE, if set, is passed into the root (another OpenBLAS kernel).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FRESH_ROOT=${FRESH_ROOT:-/var/tmp/tutorial-fresh}
@@ -68,6 +68,7 @@ cp /etc/ssl/certs/ca-certificates.crt "$FRESH_ROOT/etc/host-ca.crt"
 in_root() {
   env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     DEBIAN_FRONTEND=noninteractive PIP_CERT=/etc/host-ca.crt \
+    ${OPENBLAS_CORETYPE:+OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE} \
     UV_PYTHON_DOWNLOADS_JSON_URL="http://127.0.0.1:$PORT/python-downloads.json" \
     MNIST_MIRROR="http://127.0.0.1:$PORT/mnist/" \
     chroot "$FRESH_ROOT" bash -c "$1"
