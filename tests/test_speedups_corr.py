@@ -227,11 +227,13 @@ ISA_SCRIPT = textwrap.dedent("""
                                                     ("x86-64", [], ["AVX512F", "AVX2", "AVX", "FMA"])])
 def test_ops_compiled_for_older_instruction_sets(tmp_path, march, present, absent):
     """All of speedups.py's ops, compiled with -march=x86-64-v3 (AVX2, no AVX-512) and with the
-    baseline -march=x86-64, in a compile directory of their own, against the stock ops."""
+    baseline -march=x86-64, each in a compile directory of its own, against the stock ops."""
     script = tmp_path / "isa.py"
     script.write_text(ISA_SCRIPT.format(root=str(ROOT), tests=str(ROOT / "tests")))
     # this process's THEANO_FLAGS (plumbing/defaults.py's, BLAS renames included) and -march last
-    flags = f"gcc.cxxflags={theano.config.gcc.cxxflags} -march={march},compiledir={tmp_path / 'compiledir'}"
+    # a compile cache of its own for each -march, beside Theano's (kept: a later run compiles only what changed)
+    compiledir = Path(theano.config.base_compiledir) / f"tests-march-{march}"
+    flags = f"gcc.cxxflags={theano.config.gcc.cxxflags} -march={march},compiledir={compiledir}"
     env = dict(os.environ, THEANO_FLAGS=",".join(f for f in (os.environ.get("THEANO_FLAGS", ""), flags) if f))
     out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
