@@ -109,9 +109,9 @@ def line_links(text, where, problems):
         path, anchor = match[1], match[2][1:-1]
         if not (ROOT / path).is_file():
             problems.add(where, f"{{{{line}}}}: no file {path}")
-            return match[0]
+            return f"`{anchor}`"  # not left as {{...}}: that would be a second problem, an unknown number
         n = find_line((ROOT / path).read_text().splitlines(), anchor, where, problems, of=path)
-        return match[0] if n is None else f'[`{anchor}`](../{path}#L{n} "{path}, line {n}")'
+        return f"`{anchor}`" if n is None else f'[`{anchor}`](../{path}#L{n} "{path}, line {n}")'
     return LINE_LINK.sub(one, text)
 
 
