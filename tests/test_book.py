@@ -139,6 +139,8 @@ def test_the_numbers_on_the_pages_are_those_of_results(fresh):
         assert "{{" not in built, f"docs/{path.stem}.md has an unresolved number"
         for line in path.read_text().splitlines():
             for words in re.findall(r"\{\{(.*?)\}\}", line):
+                if words.split()[0] == "line":  # a link to a line, not a number: test_book_today.py
+                    continue
                 value = expected_number(words.split())
                 assert value in built, f"{path.name}: {{{{{words}}}}} should read {value!r}"
                 seen += 1

@@ -7,6 +7,7 @@ from tools.book.results import bench_block, figure_block, include_block, levers_
 from tools.lessons import ROOT
 
 ANCHOR = r"""("[^"]*"|'[^']*')"""
+LINE_LINK = re.compile(rf"\{{\{{line\s+([\w./-]+\.py)\s+{ANCHOR}\s*\}}\}}")
 RANGE = re.compile(rf"^@(code|added|omit)\s+{ANCHOR}(?:\s*\.\.\s*({ANCHOR[1:-1]}|\+\d+))?\s*(?::\s*(.*))?$")
 
 
@@ -23,11 +24,11 @@ def front_matter(text):
     return {}, lines, 0
 
 
-def find_line(lines, anchor, where, problems):
+def find_line(lines, anchor, where, problems, of="the script"):
     hits = [i + 1 for i, line in enumerate(lines) if anchor in line.strip()]
     if len(hits) != 1:
         found = "no line" if not hits else f"{len(hits)} lines ({', '.join(map(str, hits))})"
-        problems.add(where, f"anchor {anchor!r} matches {found} of the script")
+        problems.add(where, f"anchor {anchor!r} matches {found} of {of}")
         return None
     return hits[0]
 
@@ -94,11 +95,24 @@ def read_page(path, problems):
             line = "\n" + text
         if row is None or (row.blocks and stripped):
             section.rows.append(row := Row())
-        row.prose.append(numbers(line, where, problems))
+        row.prose.append(numbers(line_links(line, where, problems), where, problems))
     unresolved = any(re.search(r": (anchor |bad directive|.* comes before |.* runs past )", p) for p in problems[before:])
     if page.lines is not None and not unresolved:  # else its lines' problems follow from the anchors'
         check_coverage(page, problems)
     return page
+
+
+def line_links(text, where, problems):
+    """{{line PATH "ANCHOR"}} in prose: a link to the one line of PATH (from the repository's top)
+    that contains ANCHOR, shown as the anchor in code: [`ANCHOR`](../PATH#LN "PATH, line N")."""
+    def one(match):
+        path, anchor = match[1], match[2][1:-1]
+        if not (ROOT / path).is_file():
+            problems.add(where, f"{{{{line}}}}: no file {path}")
+            return f"`{anchor}`"  # not left as {{...}}: that would be a second problem, an unknown number
+        n = find_line((ROOT / path).read_text().splitlines(), anchor, where, problems, of=path)
+        return f"`{anchor}`" if n is None else f'[`{anchor}`](../{path}#L{n} "{path}, line {n}")'
+    return LINE_LINK.sub(one, text)
 
 
 def read_block(line, page, where, problems):
