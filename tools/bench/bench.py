@@ -9,13 +9,14 @@ from the lesson's own functions (theano_models.py beside this file), compiles it
 cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128; a process
 for each peer does the same with the lesson's port (ports/<peer>/, built by port_models.py beside
 this file: the port's own init_weights, model and update, from the lesson's weights), in that
-framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports). They alternate, T P J Y T P
-J Y ..., for `--rounds` rounds, and each figure is the median over all timed steps. Also measured, each in its
-own process: compile time with an empty Theano cache (cold) and a filled one (warm); prediction on
-the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all of MNIST; and
-this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano uses, on all cores),
-beside which each model's rate is shown: the floating-point operations of its matrix products and
-convolutions per training step (counted from the layer shapes) divided by the step time.
+framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports). They alternate, Theano,
+PyTorch, JAX, PyTensor, Theano ..., for `--rounds` rounds, and each figure is the median over all
+timed steps. Also measured, each in its own process: compile time with an empty Theano cache
+(cold) and a filled one (warm); prediction on the 10,000 test images; peak resident memory (VmHWM,
+the process's own); loading all of MNIST; and this machine's SGEMM rate (2048 x 2048 float32
+products through the BLAS Theano uses, on all cores), beside which each model's rate is shown: the
+floating-point operations of its matrix products and convolutions per training step (counted from
+the layer shapes) divided by the step time.
 
 Writes the table as JSON into results/bench/ (results.json, or levers.json for --levers).
 Needs the peers' venvs (make bench makes them with make ports), or --peers naming fewer.
