@@ -64,10 +64,9 @@ modern-net: $(VENV)/installed
 
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 JAX_VENV := .venv-jax
-$(JAX_VENV)/installed: tools/bench/requirements-jax.txt ports/requirements-jax.txt  # JAX needs numpy 2: a venv of its own
+$(JAX_VENV)/installed: ports/requirements-jax.txt  # JAX needs numpy 2: a venv of its own
 	$(BOOTSTRAP_PYTHON) -m venv --clear $(JAX_VENV)
-	$(JAX_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/bench/requirements-jax.txt \
-	  -r ports/requirements-jax.txt
+	$(JAX_VENV)/bin/pip install --quiet --disable-pip-version-check -r ports/requirements-jax.txt
 	@touch $@
 
 TORCH_VENV := .venv-torch
@@ -88,9 +87,7 @@ ports: $(VENV)/installed $(TORCH_VENV)/installed $(JAX_VENV)/installed $(PYTENSO
 test-ports: ports  # each port against its lesson (tests_ports/): each side in its own venv, about 5 minutes
 	$(PY) -m pytest -q tests_ports
 
-bench: $(VENV)/installed $(JAX_VENV)/installed  # Theano against PyTorch and JAX on the CPU, installed for this only
-	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
-	  -r tools/bench/requirements.txt
+bench: ports  # Theano against the lessons' ports in PyTorch, JAX and PyTensor on the CPU, each in its venv
 	$(PY) -m tools.bench.bench $(ARGS)
 
 book: $(VENV)/installed  # docs/*.md (committed), book/*.html and book/notebooks/ from tools/book/pages; trains nothing

@@ -1,10 +1,19 @@
-"""tools/bench/bench.py runs end to end on a tiny schedule and reports what its table claims."""
+"""tools/bench/bench.py runs end to end on a tiny schedule and reports what its table claims; with
+the ports' venvs absent, it says which to make (tests_ports/test_bench.py times the ports)."""
 import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, mnist_dir
+
+PEERS = ["torch", "jax", "pytensor"]
+
+
+def venv_python(peer):
+    return ROOT / f".venv-{peer}" / "bin" / "python"
 
 
 def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
@@ -25,3 +34,16 @@ def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
     # VmHWM is each worker's own: loading MNIST alone holds its 212 MB of arrays, not more than 1 GB
     assert 212 < report["load"]["peak_rss_mb"] < 1000
     assert "| 3_net |" in done.stdout and "SGEMM" in done.stdout
+
+
+def test_bench_says_which_venv_is_missing(tmp_path):
+    """A peer whose venv is absent stops the bench before any work, naming the venv and make ports."""
+    for peer in PEERS:
+        if not venv_python(peer).exists():
+            break
+    else:
+        pytest.skip("every port venv is present: none to find missing")
+    done = subprocess.run([sys.executable, "-m", "tools.bench.bench", "--peers", peer, "--json",
+                           str(tmp_path / "b.json")], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0 and f".venv-{peer}" in done.stderr and "make ports" in done.stderr
+    assert not (tmp_path / "b.json").exists()

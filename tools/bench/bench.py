@@ -1,4 +1,4 @@
-"""Speed and memory of scripts 2-5: Theano against the same models in PyTorch on the CPU.
+"""Speed and memory of scripts 2-5: Theano against their ports in PyTorch, JAX and PyTensor on the CPU.
 
     make bench                                  the table (these defaults)
     python -m tools.bench.bench --levers        what each of the project's settings buys
@@ -6,25 +6,28 @@
 
 Every measurement runs in a fresh process of its own. A Theano process builds the script's graph
 from the lesson's own functions (theano_models.py beside this file), compiles it (from a warm
-cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128; a PyTorch
-process does the same with torch_models.py beside this file. The two alternate, T P T P ..., for
-`--rounds` rounds, and each figure is the median over all timed steps. Also measured, each in its
-own process: compile time with an empty Theano cache (cold) and a filled one (warm); prediction on
-the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all of MNIST; and
-this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano uses, on all cores),
-beside which each model's rate is shown: the floating-point operations of its matrix products and
-convolutions per training step (counted from the layer shapes) divided by the step time.
+cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128; a process
+for each peer does the same with the lesson's port (ports/<peer>/, built by port_models.py beside
+this file: the port's own init_weights, model and update, from the lesson's weights), in that
+framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports). They alternate, Theano,
+PyTorch, JAX, PyTensor, Theano ..., for `--rounds` rounds, and each figure is the median over all
+timed steps. Also measured, each in its own process: compile time with an empty Theano cache
+(cold) and a filled one (warm); prediction on the 10,000 test images; peak resident memory (VmHWM,
+the process's own); loading all of MNIST; and this machine's SGEMM rate (2048 x 2048 float32
+products through the BLAS Theano uses, on all cores), beside which each model's rate is shown: the
+floating-point operations of its matrix products and convolutions per training step (counted from
+the layer shapes) divided by the step time.
 
 Writes the table as JSON into results/bench/ (results.json, or levers.json for --levers).
-Needs requirements.txt beside this file for PyTorch (make bench installs it).
+Needs the peers' venvs (make bench makes them with make ports), or --peers naming fewer.
 """
 # The bench by job, each module beside this one:
-#   workers.py  what runs in each fresh process: Theano's or a peer's steps, SGEMM, loading MNIST
+#   workers.py  what runs in each fresh process: Theano's or a port's steps, SGEMM, loading MNIST
+#   theano_models.py, port_models.py  the training step of each lesson and of its ports
 #   timing.py   the parent: starts the workers, alternates them, takes the medians; FLOPs per step
 #   tables.py   the Markdown tables of results.json and levers.json (the book shows them too)
 #   levers.py   --levers: what each of the project's settings buys
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -48,8 +51,9 @@ def main():
                                                         "with --levers: 3-5)")
     parser.add_argument("--steps", type=int, default=40, help="training steps timed per process (default: 40)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per framework, alternated (default: 3)")
-    parser.add_argument("--peers", default="torch,jax", help="comma-separated yardsticks, of torch and jax, "
-                        "or '' for none (default: torch,jax; make bench installs both)")
+    parser.add_argument("--peers", default="torch,jax,pytensor", help="comma-separated yardsticks, of torch, "
+                        "jax and pytensor (each times the lesson's port in its venv), or '' for none "
+                        "(default: all three; make bench makes their venvs)")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
     parser.add_argument("--startup", action="store_true", help="seconds from the command to each lesson's first "
                         "training step, on a cold and a warm Theano cache (startup.py; default scripts: 0-5)")
@@ -77,11 +81,11 @@ def main():
         unknown = [p for p in peers if p not in PEERS]
         if unknown:
             parser.error(f"unknown peer {unknown[0]!r}: choose from {', '.join(PEERS)}")
-        if "torch" in peers and importlib.util.find_spec("torch") is None:
-            sys.exit("PyTorch is missing: .venv/bin/pip install -r tools/bench/requirements.txt (or --peers jax)")
-        if "jax" in peers and not PEERS["jax"][1].exists():
-            sys.exit(f"JAX's venv is missing: python3 -m venv .venv-jax && .venv-jax/bin/pip install -r "
-                     f"tools/bench/requirements-jax.txt (make bench does it), or --peers torch")
+        missing = [p for p in peers if not PEERS[p][1].exists()]
+        if missing:
+            others = ",".join(p for p in peers if p not in missing)
+            sys.exit(f"{PEERS[missing[0]][0]}'s venv is missing: {PEERS[missing[0]][1].parent.parent.name}; "
+                     f"make ports makes it (make bench does), or --peers '{others}'")
         report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
                   "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
                                                                   env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),

@@ -9,9 +9,11 @@ from theano import tensor as T
 from tools.lessons import import_script
 
 
-def build(script, seed=42):
-    """(train(x, y) -> cost, predict(x) -> labels) of the script's model, its weights drawn with seed."""
+def build(script, seed=42, dropout=True):
+    """(train(x, y) -> cost, predict(x) -> labels) of the script's model, its weights drawn with seed;
+    dropout=False turns the dropout of scripts 4 and 5 off."""
     lesson = import_script(script)
+    p_drop = (0.2, 0.5) if dropout else (0., 0.)
     np.random.seed(seed)
     X = T.ftensor4() if script == "5_convolutional_net" else T.fmatrix()
     Y = T.fmatrix()
@@ -25,14 +27,14 @@ def build(script, seed=42):
     elif script == "4_modern_net":
         srng = lesson.RandomStreams(seed)
         params = [lesson.init_weights((784, 625)), lesson.init_weights((625, 625)), lesson.init_weights((625, 10))]
-        noise_py_x = lesson.model(X, *params, srng, 0.2, 0.5)[-1]
+        noise_py_x = lesson.model(X, *params, srng, *p_drop)[-1]
         py_x = lesson.model(X, *params, srng, 0., 0.)[-1]
     elif script == "5_convolutional_net":
         srng = lesson.RandomStreams(seed)
         params = [lesson.init_weights((32, 1, 3, 3)), lesson.init_weights((64, 32, 3, 3)),
                   lesson.init_weights((128, 64, 3, 3)), lesson.init_weights((128 * 3 * 3, 625)),
                   lesson.init_weights((625, 10))]
-        noise_py_x = lesson.model(X, *params, srng, 0.2, 0.5)[-1]
+        noise_py_x = lesson.model(X, *params, srng, *p_drop)[-1]
         py_x = lesson.model(X, *params, srng, 0., 0.)[-1]
     else:
         raise ValueError(f"no bench model for {script}")

@@ -47,7 +47,8 @@ def run_worker(args, compiledir=None, env=None, python=None):
 
 
 def measure(script, steps, rounds, peers, compiledir, env=None):
-    """Alternate fresh Theano and peer processes, T P J T P J ...; medians over all their timed steps."""
+    """Alternate fresh Theano and peer processes, Theano then each peer, round after round; medians
+    over all their timed steps."""
     theano_runs, peer_runs = [], {peer: [] for peer in peers}
     for _ in range(rounds):
         theano_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))

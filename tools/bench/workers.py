@@ -2,16 +2,16 @@
 measures one thing and prints one JSON line for the parent (timing.py) to read."""
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from tools.lessons import ROOT, as_input
 
 BATCH = 128
 
-# The yardsticks: each peer framework and the Python it runs in (JAX needs numpy 2: a venv of its own)
-PEERS = {"torch": ("PyTorch", Path(sys.executable)), "jax": ("JAX", ROOT / ".venv-jax" / "bin" / "python")}
+# The yardsticks: each peer framework, its name, and the Python of its venv (make ports), where its
+# worker runs the lesson's port (ports/<peer>/, built by port_models.py)
+PEERS = {peer: (name, ROOT / f".venv-{peer}" / "bin" / "python")
+         for peer, name in (("torch", "PyTorch"), ("jax", "JAX"), ("pytensor", "PyTensor"))}
 
 
 def peak_rss_mb():
@@ -51,11 +51,11 @@ def blas_in_use(ldflags):
 # --- the workers: each runs in a fresh process and prints one JSON line ----------------------------
 
 
-def compiled(script):
+def compiled(script, dropout=True):
     """The script's training and prediction functions, and the seconds it took to build and compile them."""
     from tools.bench.theano_models import build
     started = time.perf_counter()
-    train, predict = build(script)
+    train, predict = build(script, dropout=dropout)
     return train, predict, time.perf_counter() - started
 
 
@@ -99,21 +99,26 @@ def theano_worker(script, steps):
 
 
 def peer_worker(peer, script, steps):
-    """A peer framework's model of the script (torch_models.py, jax_models.py), timed as Theano's."""
-    if peer == "torch":
-        import torch
-        from tools.bench.torch_models import build
-        torch.manual_seed(0)
-        version = torch.__version__
-    else:
-        import jax
-        from tools.bench.jax_models import build
-        version = jax.__version__
-    train, predict = build(script)
+    """The script's port in a peer framework (port_models.py), timed as Theano's."""
+    from tools.bench.port_models import build
+    version = __import__(peer).__version__
+    train, predict = build(peer, script)
     batches, teX = minibatches(script, steps)
     step_s, predict_s = timed(train, predict, batches, teX)
     return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(), "version": version,
             "env": thread_settings()}
+
+
+def costs_worker(framework, script, steps):
+    """The costs of the first `steps` training steps with dropout off, from the lesson's weights
+    (seed 42) on the timed minibatches: Theano's lesson, or a port as the bench builds it."""
+    if framework == "theano":
+        import plumbing.defaults  # noqa: F401
+        train = compiled(script, dropout=False)[0]
+    else:
+        from tools.bench.port_models import build
+        train = build(framework, script, dropout=False)[0]
+    return {"costs": [float(train(x, y)) for x, y in minibatches(script, steps)[0]]}
 
 
 def sgemm_worker(n=2048):
@@ -141,6 +146,8 @@ def worker(kind, *args):
         return theano_worker(args[0], int(args[1]))
     if kind in PEERS:
         return peer_worker(kind, args[0], int(args[1]))
+    if kind == "costs":
+        return costs_worker(args[0], args[1], int(args[2]))
     if kind == "sgemm":
         return sgemm_worker()
     return load_worker()
