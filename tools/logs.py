@@ -1,9 +1,11 @@
-"""What the lessons write, read back: the --log CSV files named SCRIPT-seedN.csv; and runs.md,
-the list of what was run."""
+"""What the lessons write, read back: the --log CSV files named SCRIPT-seedN.csv; a lesson run
+until its log meets a stop rule; and runs.md, the list of what was run."""
 import datetime
 import os
 import platform
 import re
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -19,6 +21,28 @@ def read_log(path, column="accuracy"):
         names = f.readline().strip().split(",")
     data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
     return data[:, names.index(column)] if data.size else np.empty(0)
+
+
+def run_watched(command, log, rule, poll=0.5):
+    """Run a lesson (command, which writes its --log to log) and watch the log: once rule(accuracy
+    per epoch) gives (epoch, reason), stop the lesson as Ctrl-C does, after its minibatch (the log
+    keeps every finished epoch). Ctrl-C here reaches the lesson too. Returns (that stop or None,
+    the lesson's exit code)."""
+    log.unlink(missing_ok=True)
+    proc = subprocess.Popen(command)
+    stop = None
+    try:
+        while stop is None:
+            running = proc.poll() is None
+            stop = rule(read_log(log)) if log.exists() else None
+            if stop or not running:
+                break
+            time.sleep(poll)
+        if stop and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    except KeyboardInterrupt:  # the lesson got it too: it stops after its minibatch
+        pass
+    return stop, proc.wait()
 
 
 def seed_logs(logs, script, column="accuracy"):

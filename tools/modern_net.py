@@ -14,7 +14,6 @@ else. Logs go to results/modern_net/; the long runs are watched through their --
 a row after every epoch. `report` also reads the 100-epoch runs of `make reproduce` in results/logs.
 """
 import argparse
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import numpy as np
 
 from plumbing.paths import check_outputs
 from tools.lessons import ROOT
-from tools.logs import read_log, record_run, write
+from tools.logs import read_log, record_run, run_watched, write
 
 TARGET = 0.99  # the slide's accuracy
 ROUNDS_TO_TARGET = 0.9895  # what a slide showing one decimal would print as 99.0 %
@@ -86,22 +85,9 @@ def long_run(out, seed, max_epochs, window, min_gain, data, poll=0.5):
     the lesson) stops it too, and is recorded as such. Returns False if it was interrupted; exits if
     the lesson failed."""
     log = out / f"long-seed{seed}.csv"
-    log.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "4_modern_net.py"), "--epochs", str(max_epochs),
-                             "--seed", str(seed), "--log", str(log), *data])
-    stop = None
-    try:
-        while stop is None:
-            running = proc.poll() is None
-            stop = stop_rule(read_log(log), window, min_gain) if log.exists() else None
-            if stop or not running:
-                break
-            time.sleep(poll)
-        if stop and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # the log keeps every finished epoch
-    except KeyboardInterrupt:  # Ctrl-C reached the lesson too: it stops after its minibatch
-        pass
-    code = proc.wait()
+    command = [sys.executable, str(ROOT / "4_modern_net.py"), "--epochs", str(max_epochs), "--seed", str(seed),
+               "--log", str(log), *data]
+    stop, code = run_watched(command, log, lambda accuracies: stop_rule(accuracies, window, min_gain), poll)
     epochs = logged(log)
     if stop:
         epoch, reason = stop

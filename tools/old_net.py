@@ -12,7 +12,6 @@ or at --max-epochs.
 its --log file, which gains a row after every epoch.
 """
 import argparse
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import numpy as np
 from plumbing.paths import check_outputs
 from plumbing.saving import write_atomically
 from tools.lessons import ROOT
-from tools.logs import read_log, record_run, write
+from tools.logs import read_log, record_run, run_watched, write
 
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
@@ -64,20 +63,10 @@ def long_run(out, max_epochs, patience, min_gain, data, poll=0.5):
     """3_net.py far past 100 epochs, watched through its --log; stopped as Ctrl-C stops it (after a
     minibatch) at the first epoch that meets the stop rule."""
     log = out / "long.csv"
-    log.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "3_net.py"), "--epochs", str(max_epochs), "--log", str(log),
-                             *data])
-    stop = None
-    while stop is None:
-        running = proc.poll() is None
-        stop = stop_rule(read_log(log), patience, min_gain) if log.exists() else None
-        if stop or not running:
-            break
-        time.sleep(poll)
-    if stop and proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # the log keeps every finished epoch
-    proc.wait()
-    epoch, reason = stop or (len(read_log(log)) if log.exists() else 0, f"--max-epochs {max_epochs}")
+    command = [sys.executable, str(ROOT / "3_net.py"), "--epochs", str(max_epochs), "--log", str(log), *data]
+    stop, code = run_watched(command, log, lambda accuracies: stop_rule(accuracies, patience, min_gain), poll)
+    ended = "interrupted (Ctrl-C) before the stop rule held" if code == 130 else f"--max-epochs {max_epochs}"
+    epoch, reason = stop or (len(read_log(log)) if log.exists() else 0, ended)
     write(out / "long.txt", f"stopped at epoch {epoch}: {reason}\n")
     print(f"stopped at epoch {epoch}: {reason}")
 
