@@ -226,9 +226,7 @@ class ChunkedBatchOptimizer(gof.Optimizer):
                 if any(n.inputs[p] in outer for p in positions):
                     return
         outputs = list(dict.fromkeys(fgraph.outputs))
-        memo = {v: v.type() for v in outer}
-        for v, m in memo.items():
-            m.name = v.name
+        memo = {v: v.type(name=v.name) for v in outer}
         equiv = gof.graph.clone_get_equiv(outer, outputs, memo=memo)
         op = ChunkedBatch([equiv[v] for v in outer], [equiv[o] for o in outputs],
                           [kinds.get(v) == BATCH for v in outer], images=self.images)

@@ -4,7 +4,6 @@ Theano's side runs in .venv (numpy 1.23.5), each port in its framework's venv (n
 .venv-jax, .venv-pytensor, made by `make ports`. The two sides meet only through files: the --log
 CSV and --save .npz a script writes from the shell, or the .npz worker.py writes.
 """
-import csv
 import os
 import re
 import subprocess
@@ -57,12 +56,10 @@ def work(framework, *args, timeout=600):
 
 
 def read_log(path):
-    """(costs, accuracies) of a --log CSV file, one per epoch; accuracies are NaN without a test set."""
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    costs = np.array([float(row["cost"]) for row in rows])
-    accuracies = np.array([float(row["accuracy"]) if row["accuracy"] else np.nan for row in rows])
-    return costs, accuracies
+    """(costs, accuracies) of a --log CSV file, one per epoch (tools.logs.read_log); accuracies are
+    NaN without a test set."""
+    from tools.logs import read_log as column
+    return column(path, "cost"), column(path, "accuracy")
 
 
 EPOCH_LINE = re.compile(r"^epoch +\d+  cost \d+\.\d{4}(  test accuracy \d\.\d{4})? +\d+\.\ds$")

@@ -11,7 +11,6 @@ and the weights after. `dropout` saves two draws of dropout(ones) at each rate t
 what p=0 gives back. Everything is called through the lesson's or port's public functions.
 """
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tools.lessons import import_script  # noqa: E402
 
 WEIGHTS = {  # the lessons' weights, in the order their main() draws them
     "4_modern_net": {"w_h": (784, 625), "w_h2": (625, 625), "w_o": (625, 10)},
@@ -33,14 +33,8 @@ DROPOUT_SHAPE = (1000, 625)
 def load_module(framework, lesson):
     if framework == "theano":
         import plumbing.defaults  # noqa: F401  (Theano's set-up, before theano)
-        path = ROOT / f"{lesson}.py"
-    else:
-        path = ROOT / "ports" / framework / f"{lesson}.py"
-    spec = importlib.util.spec_from_file_location(f"{framework}_{lesson}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+        return import_script(lesson)
+    return import_script(ROOT / "ports" / framework / lesson)
 
 
 def minibatches(lesson, steps, batch_size, jitter=0.):

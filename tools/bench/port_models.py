@@ -8,12 +8,9 @@ public functions: its init_weights, drawn with NumPy from the lesson's seed in t
 model, cross-entropy and sgd / RMSprop compiled as its main() compiles them (PyTensor). The update
 is therefore the lesson's: SGD lr 0.05, or RMSprop p - lr * g / sqrt(acc + eps), lr 0.001.
 """
-import importlib.util
-import sys
-
 import numpy as np
 
-from tools.lessons import ROOT
+from tools.lessons import ROOT, import_script
 
 SHAPES = {  # each script's weights, in the order its main() draws them
     "2_logistic_regression": [(784, 10)],
@@ -24,20 +21,11 @@ SHAPES = {  # each script's weights, in the order its main() draws them
 DROPOUT = (0.2, 0.5)  # scripts 4 and 5: the input's (or convolutions') and the hidden layers' rates
 
 
-def import_port(framework, script):
-    """ports/<framework>/<script>.py as a module; importing it builds and trains nothing."""
-    spec = importlib.util.spec_from_file_location(f"{framework}_{script}", ROOT / "ports" / framework / f"{script}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def build(framework, script, seed=42, dropout=True):
     """(train, predict) of the port's model, its weights drawn with seed; dropout=False turns it off."""
     if script not in SHAPES:
         raise ValueError(f"no port to time for {script}")
-    port = import_port(framework, script)
+    port = import_script(ROOT / "ports" / framework / script)  # builds and trains nothing
     np.random.seed(seed)
     params = [port.init_weights(shape) for shape in SHAPES[script]]
     p_drop = (DROPOUT if dropout else (0., 0.)) if script in ("4_modern_net", "5_convolutional_net") else None

@@ -14,8 +14,6 @@ its figure is its whole run, command to exit. The run's whole wall time, to exit
 Writes the table as JSON into results/bench/startup.json.
 """
 import argparse
-import csv
-import datetime
 import json
 import os
 import statistics
@@ -25,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from plumbing.machine import cpu_name
+from plumbing.paths import check_outputs
+from tools.bench.timing import machine
 from tools.lessons import ROOT, SCRIPTS
+from tools.logs import read_log
 
 RESULTS = ROOT / "results" / "bench"
 BATCH = 128
@@ -51,8 +51,7 @@ def start_run(script, compiledir, env=None):
             sys.exit(f"{script} failed (exit {done.returncode}): its error is above")
         if script == "0_multiply":
             return {"first_step_s": exit_s, "exit_s": exit_s}
-        with open(log) as f:
-            epoch_s = float(list(csv.DictReader(f))[0]["seconds"])
+        epoch_s = float(read_log(log, "seconds")[0])
         return {"first_step_s": log.stat().st_mtime - epoch_s - started, "exit_s": exit_s}
 
 
@@ -65,11 +64,6 @@ def measure(script, rounds, env=None):
             "warm_s": statistics.median(r["first_step_s"] for r in warm),
             "warm_worst_s": max(r["first_step_s"] for r in warm),
             "warm_exit_s": statistics.median(r["exit_s"] for r in warm)}
-
-
-def machine():
-    return {"cpu": cpu_name(), "cores": os.cpu_count(), "date": datetime.date.today().isoformat(),
-            "load": os.getloadavg()[0]}
 
 
 def table(report):
@@ -86,7 +80,7 @@ def table(report):
 
 def startup(scripts=None, rounds=3, env=None):
     """(report, table) for the scripts (default: lessons 0-5)."""
-    report = {"machine": machine(), "rounds": rounds, "rows": []}
+    report = {"machine": dict(machine(), load=os.getloadavg()[0]), "rounds": rounds, "rows": []}
     for script in scripts or SCRIPTS:
         row = measure(script, rounds, env)
         report["rows"].append(row)
@@ -114,6 +108,7 @@ def main():
         parser.error(f"unknown script {unknown[0]!r}: choose from {', '.join(SCRIPTS)}")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    check_outputs(files={"--json": args.json or RESULTS / "startup.json"})  # before the runs
     write(*startup(scripts, args.rounds), args.json)
 
 
