@@ -45,11 +45,14 @@ reproduce: $(VENV)/installed  # the slides' full schedules, about an hour on 2 c
 reproduce-quick: $(VENV)/installed  # minutes; into results/quick (then: make figures RESULTS=results/quick)
 	$(PY) -m tools.reproduce --quick $(ARGS)
 
-figures: $(VENV)/installed  # into $(RESULTS)/figures, from what reproduce wrote; the moons lesson's runs; the old and modern nets' charts
-	$(PY) understanding.py --save $(RESULTS)/models/understanding.npz
+# make figures: every picture on the pages, from the committed logs and trained models (no training)
+figures: $(VENV)/installed $(RESULTS)/models/understanding.npz  # into $(RESULTS)/figures
 	$(PY) -m tools.figures --results $(RESULTS) $(ARGS)
 	$(PY) -m tools.old_net report --out $(RESULTS)/old_net
 	$(PY) -m tools.modern_net report --out $(RESULTS)/modern_net --logs $(RESULTS)/logs
+
+$(RESULTS)/models/understanding.npz: | $(VENV)/installed  # the moons lesson's runs, made only if missing (a minute)
+	$(PY) understanding.py --save $@
 
 old-net: $(VENV)/installed  # the old net's 98.4 %: the posted code far past 100 epochs, then one change at a time
 	$(PY) -m tools.old_net long

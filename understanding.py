@@ -145,7 +145,8 @@ def saved_runs(trX, trY, results):
         arrays.update({f"run{i}_name": np.array(name), f"run{i}_cost": run_["cost"],
                        f"run{i}_accuracy": np.array(run_["accuracy"]),
                        f"run{i}_steps": np.array(sorted(run_["frames"])),
-                       f"run{i}_frames": np.array([run_["frames"][k] for k in sorted(run_["frames"])])})
+                       f"run{i}_frames": np.array([run_["frames"][k] for k in sorted(run_["frames"])],
+                                                    dtype=np.uint8)})  # labels 0 or 1: a byte each
     return arrays
 
 

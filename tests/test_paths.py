@@ -4,11 +4,13 @@ later (a disk that fills up) is one line naming the file, leaves nothing half-wr
 already there as it was, and a log keeps every finished epoch. Made for real: /proc, a path under a
 file, a 64 KiB tmpfs filled up."""
 import os
+import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import epoch_lines, own_stderr, run_script
+from conftest import ROOT, epoch_lines, own_stderr, run_script
 
 TINY = ["--epochs", 1, "--ntrain", 256, "--ntest", 100]
 PAGE = 4096  # tmpfs counts its space in pages
@@ -83,15 +85,20 @@ def test_every_tool_that_writes_checks_its_output_first(tool, flag, tmp_path):
 
 # --- a disk that fills up: a 64 KiB tmpfs ---------------------------------------------------------
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB tmpfs of our own (mounting needs root); fill(pages) leaves that many pages free."""
-    folder = tmp_path / "disk"
+def mounted_tmpfs(folder, size):
+    """A tmpfs of `size` mounted on folder (mounting needs root), or the test skipped."""
     folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here, which needs root: {done.stderr.strip()}")
+    return folder
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs of our own; fill(pages) leaves that many pages free."""
+    folder = mounted_tmpfs(tmp_path / "disk", "64k")
     try:
         yield folder
     finally:
@@ -138,3 +145,39 @@ def test_log_that_fills_the_disk_keeps_every_finished_epoch(small_disk):
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "log.csv"]
     header, row = log.read_text().splitlines()
     assert header == "epoch,cost,accuracy,seconds" and row.startswith("1,")
+
+
+
+def draw_moons(out, tmp_path):
+    """python -m tools.figures on the committed moons runs alone (the first pictures it draws)."""
+    results = tmp_path / "results"
+    if not results.exists():
+        (results / "models").mkdir(parents=True)
+        shutil.copy(ROOT / "results" / "models" / "understanding.npz", results / "models")
+    return subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(results), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_a_picture_that_fills_the_disk_is_one_line_and_leaves_nothing(small_disk, tmp_path):
+    fill(small_disk, 1)  # room for the check's test file, not for the first picture
+    result = draw_moons(small_disk, tmp_path)
+    assert result.returncode == 1
+    assert one_error_line(result) == f"error: cannot write {small_disk / 'understanding_sgd.png'} (No space left on device)"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_an_animation_that_fills_the_disk_is_one_line_and_leaves_nothing(tmp_path):
+    drawn = draw_moons(tmp_path / "room", tmp_path)  # on the big disk: how much room the still pictures take
+    assert drawn.returncode == 0, drawn.stderr
+    stills = sorted(tmp_path.glob("room/*.png"))
+    assert [p.name for p in stills] == ["understanding_rmsprop.png", "understanding_sgd.png", "understanding_units.png"]
+    disk = mounted_tmpfs(tmp_path / "disk", "1m")
+    try:
+        fill(disk, 1 + sum(-(-p.stat().st_size // PAGE) for p in stills))  # the stills and the check's file fit
+        result = draw_moons(disk, tmp_path)
+        assert result.returncode == 1
+        gif = disk / "understanding_rmsprop.gif"
+        assert one_error_line(result) == f"error: cannot write {gif} (No space left on device)"
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", *(p.name for p in stills)]  # no .part left
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -24,6 +24,7 @@ import numpy as np
 from plumbing.paths import check_outputs
 from tools.lessons import ROOT
 from tools.logs import read_log, record_run, run_watched, write
+from tools.one_line import run
 
 TARGET = 0.99  # the slide's accuracy
 ROUNDS_TO_TARGET = 0.9895  # what a slide showing one decimal would print as 99.0 %
@@ -159,4 +160,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

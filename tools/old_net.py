@@ -23,6 +23,7 @@ from plumbing.paths import check_outputs
 from plumbing.saving import write_atomically
 from tools.lessons import ROOT
 from tools.logs import read_log, record_run, run_watched, write
+from tools.one_line import run
 
 TARGETS = (0.97, 0.98, 0.984)
 CHANGES = {  # run name -> (what changes, extra flags)
@@ -142,4 +143,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -28,6 +28,7 @@ from load import DataError, mnist
 from plumbing.paths import check_outputs
 from tools.lessons import MNIST_LESSONS, ROOT
 from tools.logs import record_run, spread, write
+from tools.one_line import run
 
 LINEAR = "1_linear_regression"
 
@@ -169,4 +170,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -39,6 +39,8 @@ from tools.bench.tables import table
 from tools.bench.timing import machine, measure, run_worker
 from tools.bench.workers import BATCH, PEERS, worker
 from tools.lessons import MNIST_LESSONS, ROOT
+from tools.logs import write
+from tools.one_line import run
 
 RESULTS = ROOT / "results" / "bench"
 
@@ -105,11 +107,11 @@ def main():
         text = table(report)
         path = Path(args.json or RESULTS / "results.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
+    write(path, json.dumps(report, indent=1) + "\n")
     print()
     print(text)
     print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

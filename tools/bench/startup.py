@@ -26,7 +26,8 @@ from pathlib import Path
 from plumbing.paths import check_outputs
 from tools.bench.timing import machine
 from tools.lessons import ROOT, SCRIPTS
-from tools.logs import read_log
+from tools.logs import read_log, write
+from tools.one_line import run
 
 RESULTS = ROOT / "results" / "bench"
 BATCH = 128
@@ -88,10 +89,10 @@ def startup(scripts=None, rounds=3, env=None):
     return report, table(report)
 
 
-def write(report, text, path=None):
+def save(report, text, path=None):
     path = Path(path or RESULTS / "startup.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
+    write(path, json.dumps(report, indent=1) + "\n")
     print(f"\n{text}\n\nwritten to {path}")
 
 
@@ -109,8 +110,8 @@ def main():
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     check_outputs(files={"--json": args.json or RESULTS / "startup.json"})  # before the runs
-    write(*startup(scripts, args.rounds), args.json)
+    save(*startup(scripts, args.rounds), args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

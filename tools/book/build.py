@@ -25,6 +25,8 @@ from tools.book.notebook import shape_of, to_notebook  # noqa: F401  (shape_of: 
 from tools.book.page import Problems, arc_order
 from tools.book.sources import check_links, read_page
 from tools.lessons import ROOT
+from tools.logs import write
+from tools.one_line import run
 
 PAGES = ROOT / "tools" / "book" / "pages"
 
@@ -51,11 +53,11 @@ def build(pages_dir=PAGES, out=ROOT / "book", docs=ROOT / "docs", notebooks=True
         if old.stem not in names and old.read_text().startswith(GENERATED.format(name=old.stem)):
             old.unlink()
     for name, (markdown_, html_, notebook) in written.items():
-        (docs / f"{name}.md").write_text(markdown_)
-        (out / f"{name}.html").write_text(html_)
+        write(docs / f"{name}.md", markdown_)
+        write(out / f"{name}.html", html_)
         if notebook:
-            (out / "notebooks" / f"{name}.ipynb").write_text(notebook)
-    (out / "style.css").write_text(stylesheet())
+            write(out / "notebooks" / f"{name}.ipynb", notebook)
+    write(out / "style.css", stylesheet())
     return problems, pages
 
 
@@ -79,4 +81,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

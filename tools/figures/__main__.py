@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from load import DataError, mnist
+from load import mnist
 from plumbing.cli import positive_int
 from plumbing.paths import check_outputs
 from tools import figures
@@ -17,6 +17,7 @@ from tools.figures.moons import moons_pictures, saved_moons
 from tools.figures.saved import SavedModelError, pick_models, probabilities
 from tools.figures.weights import weight_pictures
 from tools.lessons import ROOT
+from tools.one_line import run
 
 
 def main():
@@ -57,7 +58,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (DataError, SavedModelError) as error:
-        sys.exit(f"error: {error}")
+    sys.exit(run(main, SavedModelError))

@@ -2,6 +2,7 @@
 and the SGD-against-RMSprop animation, from what understanding.py --save wrote."""
 import numpy as np
 
+from plumbing.paths import WriteError, reason
 from tools.figures.drawing import plt, save_figure
 
 
@@ -70,7 +71,12 @@ def moons_pictures(out, trX, trY, box, grid, results):
     movie = animation.FuncAnimation(fig, draw, frames=frames)
     gif = out / "understanding_rmsprop.gif"
     part = out / ".understanding_rmsprop.part.gif"  # Pillow picks the format by suffix
-    movie.save(part, writer=animation.PillowWriter(fps=6))
-    part.replace(gif)
-    plt.close(fig)
+    try:
+        movie.save(part, writer=animation.PillowWriter(fps=6))
+        part.replace(gif)
+    except OSError as error:  # a full disk: one line naming the picture, no half-written file
+        raise WriteError(gif, reason(error)) from None
+    finally:
+        part.unlink(missing_ok=True)
+        plt.close(fig)
     print(f"wrote {gif}")
