@@ -9,7 +9,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the lessons' folder: load.py and plumbing/
 from load import mnist  # noqa: E402
-from plumbing.cli import run  # noqa: E402  (the command line: a flag for each keyword of main())
+from plumbing.cli import dropout_rate, run  # noqa: E402  (the command line: a flag per keyword of main())
 from plumbing.progress import Progress  # noqa: E402
 from plumbing.saving import save_arrays  # noqa: E402
 
@@ -73,9 +73,9 @@ def cost_of(params, X, Y, key, p_drop_input, p_drop_hidden):  # the graph from t
 
 
 @partial(jax.jit, static_argnames=("p_drop_input", "p_drop_hidden"))  # theano.function with updates
-def train(params, accs, X, Y, key, p_drop_input=0.2, p_drop_hidden=0.5):
+def train(params, accs, X, Y, key, p_drop_input=0.2, p_drop_hidden=0.5, lr=0.001):
     cost, grads = jax.value_and_grad(cost_of)(params, X, Y, key, p_drop_input, p_drop_hidden)  # T.grad
-    params, accs = RMSprop(params, grads, accs, lr=0.001)
+    params, accs = RMSprop(params, grads, accs, lr=lr)
     return params, accs, cost
 
 
@@ -85,10 +85,13 @@ def predict(params, X):  # no noise: the key is split but no mask is drawn
     return jnp.argmax(py_x, axis=1)
 
 
-def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
-         log=None, save=None):
+def main(epochs=100, batch_size=128, lr=0.001, p_drop_input=0.2, p_drop_hidden=0.5, ntrain=60000, ntest=10000,
+         seed=42, data_dir=None, log=None, save=None):
     """Train on MNIST and test after each epoch, one line per epoch.
 
+    lr: RMSprop()'s learning rate
+    p_drop_input: the fraction of input pixels dropout zeroes in training
+    p_drop_hidden: the fraction of each hidden layer's units dropout zeroes in training
     seed: the initial weights (np.random) and the dropout masks (jax.random.key)
     """
     np.random.seed(seed)
@@ -105,7 +108,8 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
             key, step_key = jax.random.split(key)
-            params, accs, cost = train(params, accs, trX[start:end], trY[start:end], step_key)
+            params, accs, cost = train(params, accs, trX[start:end], trY[start:end], step_key,
+                                       p_drop_input, p_drop_hidden, lr)
             progress.step(cost)
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(params, teX))
         progress.epoch(i, accuracy)
@@ -116,4 +120,4 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, p_drop_input=dropout_rate, p_drop_hidden=dropout_rate)

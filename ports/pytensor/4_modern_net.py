@@ -9,7 +9,7 @@ from pytensor.tensor.random import shared_rng  # MRG_RandomStreams is gone, Rand
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the lessons' folder: load.py and plumbing/
 from load import mnist  # noqa: E402
-from plumbing.cli import run  # noqa: E402  (the command line: a flag for each keyword of main())
+from plumbing.cli import dropout_rate, run  # noqa: E402  (the command line: a flag per keyword of main())
 from plumbing.progress import Progress  # noqa: E402
 from plumbing.saving import save_weights  # noqa: E402
 
@@ -71,10 +71,13 @@ def categorical_crossentropy(py_x, Y):  # was T.nnet.categorical_crossentropy, g
     return -T.sum(Y * T.log(py_x), axis=1)
 
 
-def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
-         log=None, save=None):
+def main(epochs=100, batch_size=128, lr=0.001, p_drop_input=0.2, p_drop_hidden=0.5, ntrain=60000, ntest=10000,
+         seed=42, data_dir=None, log=None, save=None):
     """Train on MNIST and test after each epoch, one line per epoch.
 
+    lr: RMSprop()'s learning rate
+    p_drop_input: the fraction of input pixels dropout zeroes in training
+    p_drop_hidden: the fraction of each hidden layer's units dropout zeroes in training
     seed: the initial weights (np.random) and the dropout masks (shared_rng)
     """
     np.random.seed(seed)
@@ -88,13 +91,13 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     w_h2 = init_weights((625, 625))
     w_o = init_weights((625, 10))
 
-    noise_h, noise_h2, noise_py_x, next_rng = model(X, w_h, w_h2, w_o, rng, 0.2, 0.5)  # for training
+    noise_h, noise_h2, noise_py_x, next_rng = model(X, w_h, w_h2, w_o, rng, p_drop_input, p_drop_hidden)  # training
     h, h2, py_x, _ = model(X, w_h, w_h2, w_o, rng, 0., 0.)  # for prediction: no noise
     y_x = T.argmax(py_x, axis=1)
 
     cost = T.mean(categorical_crossentropy(noise_py_x, Y))
     params = [w_h, w_h2, w_o]
-    updates = RMSprop(cost, params, lr=0.001) + [(rng, next_rng)]  # the masks' stream moves on
+    updates = RMSprop(cost, params, lr=lr) + [(rng, next_rng)]  # the masks' stream moves on
 
     train = pytensor.function(inputs=[X, Y], outputs=cost, updates=updates, allow_input_downcast=True)
     predict = pytensor.function(inputs=[X], outputs=y_x, allow_input_downcast=True)
@@ -111,4 +114,4 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, p_drop_input=dropout_rate, p_drop_hidden=dropout_rate)

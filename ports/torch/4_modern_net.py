@@ -7,7 +7,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the lessons' folder: load.py and plumbing/
 from load import mnist  # noqa: E402
-from plumbing.cli import run  # noqa: E402  (the command line: a flag for each keyword of main())
+from plumbing.cli import dropout_rate, run  # noqa: E402  (the command line: a flag per keyword of main())
 from plumbing.progress import Progress  # noqa: E402
 from plumbing.saving import save_arrays  # noqa: E402
 
@@ -64,10 +64,10 @@ def categorical_crossentropy(py_x, Y):  # T.nnet.categorical_crossentropy for on
     return -torch.sum(Y * torch.log(py_x), dim=1)
 
 
-def train(params, accs, X, Y, generator, p_drop_input=0.2, p_drop_hidden=0.5):  # theano.function(..., updates)
+def train(params, accs, X, Y, generator, p_drop_input=0.2, p_drop_hidden=0.5, lr=0.001):  # theano.function(updates=)
     noise_h, noise_h2, noise_py_x = model(X, *params, generator, p_drop_input, p_drop_hidden)
     cost = torch.mean(categorical_crossentropy(noise_py_x, Y))
-    RMSprop(cost, params, accs, lr=0.001)
+    RMSprop(cost, params, accs, lr=lr)
     return cost.item()
 
 
@@ -77,10 +77,13 @@ def predict(params, X):  # theano.function(inputs=[X], outputs=y_x): no noise
     return torch.argmax(py_x, dim=1).numpy()
 
 
-def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_dir=None,
-         log=None, save=None):
+def main(epochs=100, batch_size=128, lr=0.001, p_drop_input=0.2, p_drop_hidden=0.5, ntrain=60000, ntest=10000,
+         seed=42, data_dir=None, log=None, save=None):
     """Train on MNIST and test after each epoch, one line per epoch.
 
+    lr: RMSprop()'s learning rate
+    p_drop_input: the fraction of input pixels dropout zeroes in training
+    p_drop_hidden: the fraction of each hidden layer's units dropout zeroes in training
     seed: the initial weights (np.random) and the dropout masks (a torch.Generator)
     """
     np.random.seed(seed)
@@ -97,7 +100,8 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
     progress = Progress(steps=len(trX) // batch_size, epochs=epochs, log=log)
     for i in range(epochs):
         for start, end in zip(range(0, len(trX), batch_size), range(batch_size, len(trX) + 1, batch_size)):
-            progress.step(train(params, accs, trX[start:end], trY[start:end], generator))
+            cost = train(params, accs, trX[start:end], trY[start:end], generator, p_drop_input, p_drop_hidden, lr)
+            progress.step(cost)
         accuracy = np.mean(np.argmax(teY, axis=1) == predict(params, teX))
         progress.epoch(i, accuracy)
     if save:
@@ -106,4 +110,4 @@ def main(epochs=100, batch_size=128, ntrain=60000, ntest=10000, seed=42, data_di
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, p_drop_input=dropout_rate, p_drop_hidden=dropout_rate)
