@@ -175,6 +175,9 @@ title: Multiplication
 
 @code "multiply = theano.function" .. "return multiply(3, 3)"
 @added 'if __name__' .. "run(main)"
+@port-omit torch '\"\"\"Slide' .. "run(main)": the ports: tests/test_book_ports.py
+@port-omit jax '\"\"\"Slide' .. "run(main)": as above
+@port-omit pytensor '\"\"\"Slide' .. "run(main)": as above
 """
 
 

@@ -40,7 +40,7 @@ def train(w, X, Y):
     return w - gradient * 0.05, cost
 
 
-@jax.jit
+@jax.jit  # theano.function(inputs=[X], outputs=y_x)
 def predict(w, X):
     py_x = model(X, w)
     return jnp.argmax(py_x, axis=1)

@@ -47,7 +47,7 @@ def train(params, X, Y, lr=0.05):
     return sgd(params, grads, lr=lr), cost
 
 
-@jax.jit
+@jax.jit  # theano.function(inputs=[X], outputs=y_x)
 def predict(params, X):
     py_x = model(X, *params)
     return jnp.argmax(py_x, axis=1)

@@ -99,7 +99,7 @@ def train(params, accs, X, Y, key, p_drop_conv=0.2, p_drop_hidden=0.5):
     return params, accs, cost
 
 
-@jax.jit
+@jax.jit  # theano.function(inputs=[X], outputs=y_x)
 def predict(params, X):  # no noise: the key is split but no mask is drawn
     l1, l2, l3, l4, py_x = model(X, *params, jax.random.key(0), 0., 0.)
     return jnp.argmax(py_x, axis=1)

@@ -4,7 +4,8 @@ import html
 import re
 from pathlib import Path
 
-from tools.book.page import ADDED_NOTE, block_text, lines_label, neighbours, omitted, script_name, slug
+from tools.book.page import (ADDED_NOTE, PORTS, block_text, by_port, lines_label, neighbours, omitted, port_summary,
+                             script_name, slug)
 
 
 def md_to_html(text, page_names):
@@ -37,6 +38,14 @@ def code_html(page, block):
     return f'<div class="block"><p class="label"><span class="where">{label}</span></p>{code}</div>'
 
 
+def port_html(page, blocks):
+    """One framework's lines for a step, in a <details> closed by default (no JavaScript)."""
+    name, _, where = port_summary(page, blocks).partition(" · ")
+    return (f'<details class="port"><summary><span class="framework">{html.escape(name)}</span> '
+            f'<span class="where">{html.escape(where)}</span></summary>'
+            + "".join(code_html(page, b) for b in blocks) + "</details>")
+
+
 def to_html(page, lessons, others, page_names):
     current = ' aria-current="page"'
     nav = " ".join(f'<a href="{p.name}.html"{current if p is page else ""}>{html.escape(short_title(p))}</a>'
@@ -57,21 +66,28 @@ def to_html(page, lessons, others, page_names):
         rows = []
         for row in section.rows:
             prose = md_to_html("\n".join(row.prose), page_names) if "".join(row.prose).strip() else ""
-            if row.blocks:
+            if row.blocks or row.ports:
                 code = "".join(code_html(page, b) for b in row.blocks)
+                code += "".join(port_html(page, blocks) for _, blocks in by_port(row.ports))
                 rows.append(f'<div class="row"><div class="prose">{prose}</div><div class="code">{code}</div></div>')
             elif prose:
                 rows.append(f'<div class="row text"><div class="prose">{prose}</div></div>')
         heading = f'<h2 id="{slug(section.heading)}">{html.escape(section.heading)}</h2>' if section.heading else ""
         if heading or rows:
             parts.append(f'<section class="step">{heading}{"".join(rows)}</section>')
-    if omitted(page):
-        items = "".join(f'<li><p><code>{html.escape(lines_label(page, b))}</code>: '
-                        f'{md_to_html(b.reason, page_names)[3:-4]}</p>{code_html(page, b)}</li>'
-                        for b in omitted(page))
+    port_omits = [b for b in page.port_blocks if b.kind == "omit"]
+    if omitted(page) or port_omits:
+        def items(blocks):
+            return "".join(f'<li><p><code>{html.escape(lines_label(page, b))}</code>: '
+                           f'{md_to_html(b.reason, page_names)[3:-4]}</p>{code_html(page, b)}</li>' for b in blocks)
+        note = f'<p>Lines of {page.script} left out above, and why:</p><ul>{items(omitted(page))}</ul>' \
+            if omitted(page) else ""
+        if port_omits:
+            note += "<p>Lines of the ports left out above, and why:</p>" + "".join(
+                f'<details class="port"><summary><span class="framework">{PORTS[port]}</span></summary>'
+                f'<ul>{items(blocks)}</ul></details>' for port, blocks in by_port(port_omits))
         parts.append(f'<section class="step omitted"><h2 id="lines-not-shown">Lines not shown</h2>'
-                     f'<div class="row text"><div class="prose"><p>Lines of {page.script} left out above, and why:</p>'
-                     f'<ul>{items}</ul></div></div></section>')
+                     f'<div class="row text"><div class="prose">{note}</div></div></section>')
     kind = "lesson" if page.script else "text"
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -23,12 +23,14 @@ class Block:
     last: int
     where: str
     reason: str = ""
+    port: str = ""  # a port's block (@port, @port-omit): 'torch', 'jax' or 'pytensor'
 
 
 @dataclass
 class Row:
     prose: list = field(default_factory=list)  # Markdown lines
     blocks: list = field(default_factory=list)
+    ports: list = field(default_factory=list)  # the same step's port blocks, after the script's
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Page:
     lines: list = None  # the script's lines
     sections: list = field(default_factory=list)
     blocks: list = field(default_factory=list)  # every @code, @added, @omit in page order
+    port_lines: dict = field(default_factory=dict)  # {'torch': the port's lines} for each port found
+    port_blocks: list = field(default_factory=list)  # every @port, @port-omit in page order
 
 
 def script_name(text):
@@ -64,15 +68,42 @@ def rel(path):
 
 def lines_label(page, block):
     span = f"line {block.first}" if block.first == block.last else f"lines {block.first}–{block.last}"
-    return f"{page.script}, {span}"
+    return f"{source_of(page, block)}, {span}"
+
+
+def source_of(page, block):
+    """The file a block's lines come from: the lesson's script, or ports/FRAMEWORK/SCRIPT."""
+    return port_path(block.port, page.script) if block.port else page.script
 
 
 def block_text(page, block):
-    return "\n".join(page.lines[block.first - 1:block.last])
+    lines = page.port_lines[block.port] if block.port else page.lines
+    return "\n".join(lines[block.first - 1:block.last])
 
 
 def omitted(page):
     return [b for b in page.blocks if b.kind == "omit"]
+
+
+# --- ports -------------------------------------------------------------------------------------
+
+PORTS = {"torch": "PyTorch", "jax": "JAX", "pytensor": "PyTensor"}  # ports/NAME/, shown in this order
+
+
+def port_path(port, script):
+    return f"ports/{port}/{script}"
+
+
+def by_port(blocks):
+    """[(framework, its blocks)] in PORTS' order, for the frameworks with blocks."""
+    return [(port, [b for b in blocks if b.port == port]) for port in PORTS if any(b.port == port for b in blocks)]
+
+
+def port_summary(page, blocks):
+    """'PyTorch · ports/torch/3_net.py, lines 12–14, 20' for a step's blocks of one framework."""
+    spans = ", ".join(f"{b.first}" if b.first == b.last else f"{b.first}–{b.last}" for b in blocks)
+    word = "line" if len(blocks) == 1 and blocks[0].first == blocks[0].last else "lines"
+    return f"{PORTS[blocks[0].port]} · {port_path(blocks[0].port, page.script)}, {word} {spans}"
 
 
 # --- arc and anchors ---------------------------------------------------------------------------

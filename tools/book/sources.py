@@ -2,13 +2,14 @@
 and @omit blocks, every script line in exactly one block, and its links to other pages."""
 import re
 
-from tools.book.page import Block, Page, Row, Section, rel, slug
+from tools.book.page import PORTS, Block, Page, Row, Section, port_path, rel, slug
 from tools.book.results import bench_block, figure_block, include_block, levers_block, log_block, numbers
 from tools.lessons import ROOT
 
 ANCHOR = r"""("[^"]*"|'[^']*')"""
 LINE_LINK = re.compile(rf"\{{\{{line\s+([\w./-]+\.py)\s+{ANCHOR}\s*\}}\}}")
 RANGE = re.compile(rf"^@(code|added|omit)\s+{ANCHOR}(?:\s*\.\.\s*({ANCHOR[1:-1]}|\+\d+))?\s*(?::\s*(.*))?$")
+PORT = re.compile(rf"^@(port|port-omit)\s+(\w+)\s+{ANCHOR}(?:\s*\.\.\s*({ANCHOR[1:-1]}|\+\d+))?\s*(?::\s*(.*))?$")
 
 
 # --- reading a page ----------------------------------------------------------------------------
@@ -51,6 +52,9 @@ def read_page(path, problems):
             page.script = None
         else:
             page.lines = script_path.read_text().splitlines()
+            for port in PORTS:  # the lesson in other frameworks: ports/torch/3_net.py, ...
+                if (ROOT / port_path(port, page.script)).is_file():
+                    page.port_lines[port] = (ROOT / port_path(port, page.script)).read_text().splitlines()
     page.sections = [Section("")]
     fence = None
     for number_, line in enumerate(body, start=offset + 1):
@@ -78,6 +82,15 @@ def read_page(path, problems):
                             section.rows.append(row := Row())
                         row.blocks.append(block)
                 continue
+            if word in ("port", "port-omit"):
+                block = read_port_block(line, page, where, problems)
+                if block:
+                    page.port_blocks.append(block)
+                    if block.kind != "omit":
+                        if row is None:
+                            section.rows.append(row := Row())
+                        row.ports.append(block)
+                continue
             args = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
             if word == "log":
                 text = log_block(args.split(), where, problems)
@@ -93,12 +106,14 @@ def read_page(path, problems):
                 problems.add(where, f"unknown directive @{word}")
                 continue
             line = "\n" + text
-        if row is None or (row.blocks and stripped):
+        if row is None or ((row.blocks or row.ports) and stripped):
             section.rows.append(row := Row())
         row.prose.append(numbers(line_links(line, where, problems), where, problems))
     unresolved = any(re.search(r": (anchor |bad directive|.* comes before |.* runs past )", p) for p in problems[before:])
     if page.lines is not None and not unresolved:  # else its lines' problems follow from the anchors'
         check_coverage(page, problems)
+        for port, lines in page.port_lines.items():
+            check_coverage(page, problems, port)
     return page
 
 
@@ -140,21 +155,55 @@ def read_block(line, page, where, problems):
     return Block(match[1], first, last, where, (match[4] or "").strip())
 
 
-def check_coverage(page, problems):
-    """Every non-blank line of the script in exactly one block."""
+def read_port_block(line, page, where, problems):
+    """@port FRAMEWORK "FIRST" .. "LAST" and @port-omit FRAMEWORK "FIRST" .. "LAST": REASON, lines of
+    ports/FRAMEWORK/SCRIPT with the anchors' rules of @code."""
+    match = PORT.match(line.strip())
+    if not match or (match[1] == "port-omit") != (match[5] is not None):
+        problems.add(where, "bad directive; write @port FRAMEWORK \"FIRST\" .. \"LAST\" "
+                            "or @port-omit FRAMEWORK \"FIRST\" .. \"LAST\": REASON")
+        return None
+    port = match[2]
+    if page.lines is None or port not in page.port_lines:
+        known = port in PORTS and page.lines is not None
+        problems.add(where, f"@{match[1]}: no {port_path(port, page.script)}" if known else
+                     f"@{match[1]} {port}: no such port here (the ports: {', '.join(PORTS)})")
+        return None
+    lines, path = page.port_lines[port], port_path(port, page.script)
+    first = find_line(lines, match[3][1:-1], where, problems, of=path)
+    if first is not None and match[4] and match[4].startswith("+"):
+        last = first + int(match[4][1:])
+        if last > len(lines):
+            problems.add(where, f"{match[3]} .. {match[4]} runs past the end of {path}")
+            return None
+    else:
+        last = find_line(lines, match[4][1:-1], where, problems, of=path) \
+            if match[4] and not match[4].startswith("+") else first
+    if first is None or last is None:
+        return None
+    if last < first:
+        problems.add(where, f"{match[4]} (line {last}) comes before {match[3]} (line {first})")
+        return None
+    return Block("omit" if match[1] == "port-omit" else "code", first, last, where, (match[5] or "").strip(), port)
+
+
+def check_coverage(page, problems, port=""):
+    """Every non-blank line of the script (or of one of its ports) in exactly one block."""
     seen = {}
-    for block in page.blocks:
+    lines = page.port_lines[port] if port else page.lines
+    name = port_path(port, page.script) if port else page.script
+    for block in (b for b in (page.port_blocks if port else page.blocks) if b.port == port):
         for n in range(block.first, block.last + 1):
-            if not page.lines[n - 1].strip():
+            if not lines[n - 1].strip():
                 continue
             if n in seen:
-                problems.add(block.where, f"{page.script} line {n} is already in the block of {seen[n].where}: "
-                                          f"{page.lines[n - 1].strip()}")
+                problems.add(block.where, f"{name} line {n} is already in the block of {seen[n].where}: "
+                                          f"{lines[n - 1].strip()}")
             else:
                 seen[n] = block
-    for n, line in enumerate(page.lines, start=1):
+    for n, line in enumerate(lines, start=1):
         if line.strip() and n not in seen:
-            problems.add(rel(page.path), f"{page.script} line {n} is neither shown nor omitted: {line.strip()}")
+            problems.add(rel(page.path), f"{name} line {n} is neither shown nor omitted: {line.strip()}")
 
 
 def coverage(page):
