@@ -50,7 +50,7 @@ def test_the_modern_nets_defaults_are_the_talks_and_a_change_is_one_flag():
 
 def test_the_modern_nets_long_run_stops_cleanly_and_its_log_is_read_back(tmp_path):
     out = tmp_path / "modern_net"
-    done = run_script("tools/modern_net", "long", "--seeds", 3, "--max-epochs", 30, "--window", 2, "--min-gain",
+    done = run_script("tools/modern_net", "long", "--seeds", "3,4", "--max-epochs", 30, "--window", 2, "--min-gain",
                       0.003, "--ntrain", 1280, "--ntest", 500, "--out", out, "--logs", tmp_path / "no-logs")
     assert done.returncode == 0, done.stderr
     with open(out / "long-seed3.csv") as f:  # the --log the lesson wrote, read here with the csv module
@@ -68,7 +68,9 @@ def test_the_modern_nets_long_run_stops_cleanly_and_its_log_is_read_back(tmp_pat
     table = (tmp_path / "modern_net.md").read_text()
     assert f"| seed 3 | {len(accuracies)} | " in table
     assert f"| {100 * s['best']:.2f} % (epoch {s['best_epoch']}) | {100 * s['last_mean']:.2f} % |" in table
-    assert "python -m tools.modern_net long --seeds 3" in table  # what was run, with the machine
+    assert "python -m tools.modern_net long --seeds 3,4" in table  # what was run, with the machine
+    assert "interrupted" not in table  # the stop rule's own stop is no Ctrl-C: seed 4 ran after seed 3
+    assert (out / "long-seed4.txt").read_text().startswith("stopped at epoch")
     assert png_pixels(tmp_path / "figures" / "modern_net.png").std() > 0.05
 
 
