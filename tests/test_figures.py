@@ -1,5 +1,6 @@
-"""tools/figures/: the pictures drawn from tiny saved models, their numbers checked against NumPy
-versions of the models, a saved model missing a weight, the accuracy chart's bands."""
+"""tools/figures/: the pictures' numbers from tiny saved models, checked against NumPy versions of
+the models; a saved model missing a weight; the accuracy chart's bands. (test_committed_pictures.py
+draws every picture from the committed models.)"""
 import os
 import shutil
 import subprocess
@@ -11,24 +12,6 @@ from conftest import MNIST_LESSONS, NTEST, ROOT, as_input, mnist_dir, model_path
 from tools import figures
 
 SCRIPTS = list(MNIST_LESSONS)
-
-
-def test_figures_from_tiny_saved_models(tiny_results, tmp_path):
-    results, _ = tiny_results
-    done = subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(results),
-                           "--out", str(tmp_path), "--ntest", str(NTEST)], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
-    assert done.returncode == 0, done.stderr
-    expected = {"logistic_templates.png", "first_layer_3_net.png", "first_layer_4_modern_net.png",
-                "conv_filters.png", "accuracy.png", "misclassified.png", "readout.png", "noise.png",
-                "conv_maps.png"}
-    assert {p.name for p in tmp_path.iterdir()} == expected
-    for name in expected:
-        pixels = png_pixels(tmp_path / name)
-        assert pixels.shape[0] > 100 and pixels.shape[1] > 100 and pixels.std() > 0.05, name  # drawn on
-    for script in SCRIPTS:  # each model evaluated again gets the accuracy its log holds
-        logged = float((results / "logs" / f"{script}-seed42.csv").read_text().splitlines()[-1].split(",")[2])
-        assert f"{script}: test accuracy {logged:.4f} (saved model, evaluated again)" in done.stdout
 
 
 def test_a_model_missing_a_weight_is_one_clear_error(tiny_results, tmp_path):

@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -34,25 +35,33 @@ def test_log_and_saved_model_agree_with_an_evaluation_of_their_own(tiny_results,
     assert list(results.glob("**/.*part")) == []  # nothing half-written left behind
 
 
-@pytest.mark.parametrize("how", ["shell", "python"])
-def test_graph_shows_the_graph_before_and_after_compiling(tmp_path, how):
+# before and after Theano's optimisations: the dots become Dot22, the logistic regression's SGD update
+# a Gemm, and the modern net's dropout draws plumbing's ParallelMRGUniform. (The convnet's graph takes
+# 30 s to draw; test_cacheable.py looks at its compiled ops.)
+GRAPHS = {"4_modern_net": (["dot [id", "mrg_uniform"], ["Dot22", "ParallelMRGUniform"], ["Dot22", "ParallelMRGUniform"]),
+          "2_logistic_regression": (["dot [id", "Softmax [id"], ["Dot22"], ["Dot22", "Gemm{inplace}"])}
+
+
+@pytest.mark.parametrize("how, script", [("shell", "4_modern_net"), ("python", "2_logistic_regression")])
+def test_graph_shows_the_graph_before_and_after_compiling(tmp_path, how, script):
     if how == "shell":
-        done = run_script("5_convolutional_net", "--graph", "--ntrain", 128, "--ntest", 10, cwd=tmp_path)
+        done = run_script(script, "--graph", "--ntrain", 128, "--ntest", 10, cwd=tmp_path)
     else:  # main(graph=True) from a user's program: the picture is still named after the script
         code = ("import sys; sys.path.insert(0, sys.argv[1]); import plumbing.defaults;"
                 "from tools.lessons import import_script;"
-                "import_script('5_convolutional_net').main(graph=True, ntrain=128, ntest=10)")
+                f"import_script('{script}').main(graph=True, ntrain=128, ntest=10)")
         done = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, cwd=tmp_path,
                               env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
     assert done.returncode == 0, done.stderr
     before, after = done.stdout.split("after Theano's optimisations")
-    assert "AbstractConv2d" in before and "CorrMM" not in before
-    assert "CorrMM" in after and "NonOverlappingMaxPoolGrad" in after
+    shown, not_yet, compiled = GRAPHS[script]
+    assert all(op in before for op in shown) and not any(op in before for op in not_yet)
+    assert all(op in after for op in compiled)
     assert "epoch" not in done.stdout  # --graph shows, it does not train
-    assert "5_convolutional_net_graph.png" in done.stdout
+    assert f"{script}_graph.png" in done.stdout
     if shutil.which("dot"):  # graphviz: .ci/run installs it
-        assert [p.name for p in tmp_path.iterdir()] == ["5_convolutional_net_graph.png"]
-        assert png_pixels(tmp_path / "5_convolutional_net_graph.png").std() > 0.05
+        assert [p.name for p in tmp_path.iterdir()] == [f"{script}_graph.png"]
+        assert png_pixels(tmp_path / f"{script}_graph.png").std() > 0.05
     else:
         assert "no picture" in done.stdout
 
@@ -131,3 +140,17 @@ def test_reproduce_without_data_is_one_clear_error(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, env=offline)
     assert done.returncode == 1 and "\nerror: MNIST files missing" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "results.md").exists()
+
+
+def test_a_recorded_run_joins_the_list_and_the_note_below_it_stays_below(tmp_path):
+    from tools.logs import record_run
+    (tmp_path / "runs.md").write_text("- first run\n- second run\n\nAll ran with one thread.\n")
+    record_run(tmp_path, "python -m tools.reproduce --seeds 7", time.perf_counter(), "stopped early")
+    lines = (tmp_path / "runs.md").read_text().splitlines()
+    assert lines[:2] == ["- first run", "- second run"]
+    assert lines[2].startswith("- ") and "`python -m tools.reproduce --seeds 7`" in lines[2]
+    assert lines[2].endswith("min; stopped early")
+    assert lines[3:] == ["", "All ran with one thread."]
+    (tmp_path / "new").mkdir()
+    record_run(tmp_path / "new", "x", time.perf_counter())  # no runs.md yet: the list starts
+    assert (tmp_path / "new" / "runs.md").read_text().startswith("- ")

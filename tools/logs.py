@@ -74,8 +74,13 @@ def machine():
 
 
 def record_run(folder, command, started, note=""):
-    """Append the command, the machine, the minutes since `started` and a note (how it ended, if
-    not as planned) to folder/runs.md."""
-    with open(Path(folder) / "runs.md", "a") as runs:
-        runs.write(f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
-                   f"{(time.perf_counter() - started) / 60:.1f} min{'; ' + note if note else ''}\n")
+    """Add the command, the machine, the minutes since `started` and a note (how it ended, if not
+    as planned) to the list of runs in folder/runs.md, after its last item: a paragraph written
+    below the list (how the runs were made) stays below it."""
+    path = Path(folder) / "runs.md"
+    lines = path.read_text().splitlines() if path.exists() else []
+    items = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    lines.insert(items[-1] + 1 if items else len(lines),
+                 f"- {datetime.date.today().isoformat()}, {machine()}: `{command}`, "
+                 f"{(time.perf_counter() - started) / 60:.1f} min{'; ' + note if note else ''}")
+    write(path, "\n".join(lines) + "\n")
