@@ -4,6 +4,7 @@ import os
 import pty
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -77,13 +78,16 @@ def test_every_picture_is_written(moons_run):
 
 
 def test_same_seed_same_costs_from_the_shell(tmp_path):
-    first = run_script("understanding", "--steps", 300, "--save", tmp_path / "a.npz")
-    second = run_script("understanding", "--steps", 300, "--save", tmp_path / "b.npz")
+    one_thread = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # the two side by side
+    with ThreadPoolExecutor(3) as pool:
+        first, second, usage = pool.map(lambda args: run_script("understanding", *args, env=one_thread),
+                                        [["--steps", 300, "--save", tmp_path / "a.npz"],
+                                         ["--steps", 300, "--save", tmp_path / "b.npz"], ["-h"]])
     assert first.returncode == 0, first.stderr
     assert first.stdout.replace(str(tmp_path / "a"), "") == second.stdout.replace(str(tmp_path / "b"), "")
     a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
     assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
-    assert "cost" in first.stdout and "--steps" in run_script("understanding", "-h").stdout
+    assert "cost" in first.stdout and "--steps" in usage.stdout
 
 
 def test_no_progress_bar_is_left_behind_on_a_terminal(tmp_path):

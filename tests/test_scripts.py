@@ -6,10 +6,12 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import ROOT, SCRIPTS, epoch_lines, import_script, mnist_dir, own_stderr, run_script
+from plumbing.cli import parse_args
 
 
 @pytest.mark.quick
@@ -88,14 +90,24 @@ def test_short_schedule_learns(name):
     assert accuracy >= floor, result.stdout  # chance is 0.10
 
 
-@pytest.mark.parametrize("bad", [["--epochs", "0"], ["--epochs", "-3"], ["--epochs", "many"],
-                                 ["--batch-size", "0"], ["--ntrain", "2.5"], ["--seed", "-1"],
-                                 ["--seed", str(2 ** 32)], ["--ntrain", "100"]])
-def test_bad_flag_is_a_usage_error(bad):
-    result = run_script("2_logistic_regression", *bad)
+def test_bad_flag_from_the_shell_is_a_usage_error():
+    result = run_script("2_logistic_regression", "--epochs", "0")
     assert result.returncode == 2
-    assert "usage:" in result.stderr and "error:" in result.stderr
+    assert "usage:" in result.stderr and "error: argument --epochs" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("bad", [["--epochs", "-3"], ["--epochs", "many"], ["--batch-size", "0"],
+                                 ["--ntrain", "2.5"], ["--seed", "-1"], ["--seed", str(2 ** 32)],
+                                 ["--ntrain", "100"]])
+def test_bad_flag_is_a_usage_error(bad, capsys):
+    """The flags' own checks (plumbing.cli.parse_args, the first thing run() does), in this process;
+    the shell's way to them is the test above."""
+    with pytest.raises(SystemExit) as stop:
+        parse_args(import_script("2_logistic_regression").main, bad, {})
+    assert stop.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "usage:" in stderr and "error:" in stderr and bad[0] in stderr
 
 
 @pytest.mark.parametrize("name", SCRIPTS[1:])
@@ -112,8 +124,10 @@ def test_help_lists_every_flag_of_main_with_its_default(name):
 
 def test_same_seed_same_accuracies():
     args = ["--epochs", 2, "--ntrain", 2560, "--ntest", 1000]
-    first, second = run_script("4_modern_net", *args), run_script("4_modern_net", *args)
-    other = run_script("4_modern_net", *args, "--seed", 7)
+    one_thread = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # the three side by side
+    with ThreadPoolExecutor(3) as pool:
+        first, second, other = pool.map(lambda extra: run_script("4_modern_net", *args, *extra, env=one_thread),
+                                        [[], [], ["--seed", 7]])
     assert epoch_lines(first.stdout) == epoch_lines(second.stdout)
     assert len(epoch_lines(first.stdout)) == 2
     assert epoch_lines(other.stdout) != epoch_lines(first.stdout)
