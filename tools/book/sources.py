@@ -112,7 +112,7 @@ def read_page(path, problems):
     unresolved = any(re.search(r": (anchor |bad directive|.* comes before |.* runs past )", p) for p in problems[before:])
     if page.lines is not None and not unresolved:  # else its lines' problems follow from the anchors'
         check_coverage(page, problems)
-        for port, lines in page.port_lines.items():
+        for port in page.port_lines:
             check_coverage(page, problems, port)
     return page
 
