@@ -72,6 +72,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 NTEST = 300
 
 
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # for runs side by side on the cores
+
+
 @pytest.fixture(scope="session")
 def tiny_results(tmp_path_factory):
     """Every MNIST script trained for two tiny epochs with --log and --save, and what it printed."""
@@ -81,7 +84,7 @@ def tiny_results(tmp_path_factory):
         return run_script(script, "--epochs", 2, "--ntrain", 1280, "--ntest", NTEST,
                           "--log", results / "logs" / f"{script}-seed42.csv",
                           "--save", results / "models" / f"{script}-seed42.npz",
-                          env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+                          env=ONE_THREAD)
     with ThreadPoolExecutor(2) as pool:
         done = dict(zip(MNIST_LESSONS, pool.map(train, MNIST_LESSONS)))
     for script, run in done.items():

@@ -9,23 +9,19 @@ kernel moves a probability by about 1e-7, far below a pixel's 1/255, and changes
 if a test digit is that close to a tie between two classes (the accuracy check below would see it
 first). Run on AMD EPYC family 25 model 17 with OpenBLAS's SkylakeX (AVX-512) kernels and, forced
 by OPENBLAS_CORETYPE=Haswell, its AVX2 ones: all equal (2026-12-04)."""
-import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import MNIST_LESSONS, ROOT, mnist_dir, png_pixels
+from conftest import MNIST_LESSONS, ROOT, png_pixels, run_script
 
 RESULTS = ROOT / "results"
 FIGURES = RESULTS / "figures"
 
 
-def run(*command):
-    done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, cwd=ROOT,
-                          env=dict(os.environ, MNIST_DIR=mnist_dir() or ""))
+def run(tool, *args):
+    done = run_script(tool, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -35,11 +31,11 @@ def drawn(tmp_path_factory):
     """What make figures runs, into a temporary folder: the studies' reports read copies of their
     logs, so that nothing in results/ is written."""
     out = tmp_path_factory.mktemp("drawn")
-    printed = run("tools.figures", "--results", str(RESULTS), "--out", str(out / "figures"))
+    printed = run("tools/figures", "--results", RESULTS, "--out", out / "figures")
     for study in ("old_net", "modern_net"):
         shutil.copytree(RESULTS / study, out / study)
-    run("tools.old_net", "report", "--out", str(out / "old_net"))
-    run("tools.modern_net", "report", "--out", str(out / "modern_net"), "--logs", str(RESULTS / "logs"))
+    run("tools/old_net", "report", "--out", out / "old_net")
+    run("tools/modern_net", "report", "--out", out / "modern_net", "--logs", RESULTS / "logs")
     return out, printed
 
 

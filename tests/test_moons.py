@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from conftest import ROOT, import_script, run_script
+from conftest import ONE_THREAD, ROOT, import_script, run_script
 
 PNG, GIF = b"\x89PNG\r\n\x1a\n", b"GIF89a"
 
@@ -78,9 +78,8 @@ def test_every_picture_is_written(moons_run):
 
 
 def test_same_seed_same_costs_from_the_shell(tmp_path):
-    one_thread = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # the two side by side
-    with ThreadPoolExecutor(3) as pool:
-        first, second, usage = pool.map(lambda args: run_script("understanding", *args, env=one_thread),
+    with ThreadPoolExecutor(3) as pool:  # side by side
+        first, second, usage = pool.map(lambda args: run_script("understanding", *args, env=ONE_THREAD),
                                         [["--steps", 300, "--save", tmp_path / "a.npz"],
                                          ["--steps", 300, "--save", tmp_path / "b.npz"], ["-h"]])
     assert first.returncode == 0, first.stderr

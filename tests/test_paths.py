@@ -151,9 +151,8 @@ def test_log_that_fills_the_disk_keeps_every_finished_epoch(small_disk):
 def draw_moons(out, tmp_path):
     """python -m tools.figures on the committed moons runs alone (the first pictures it draws)."""
     results = tmp_path / "results"
-    if not results.exists():
-        (results / "models").mkdir(parents=True)
-        shutil.copy(ROOT / "results" / "models" / "understanding.npz", results / "models")
+    (results / "models").mkdir(parents=True)
+    shutil.copy(ROOT / "results" / "models" / "understanding.npz", results / "models")
     return subprocess.run([sys.executable, "-m", "tools.figures", "--results", str(results), "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import ROOT, SCRIPTS, epoch_lines, import_script, mnist_dir, own_stderr, run_script
+from conftest import ONE_THREAD, ROOT, SCRIPTS, epoch_lines, import_script, mnist_dir, own_stderr, run_script
 from plumbing.cli import parse_args
 
 
@@ -124,9 +124,8 @@ def test_help_lists_every_flag_of_main_with_its_default(name):
 
 def test_same_seed_same_accuracies():
     args = ["--epochs", 2, "--ntrain", 2560, "--ntest", 1000]
-    one_thread = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # the three side by side
-    with ThreadPoolExecutor(3) as pool:
-        first, second, other = pool.map(lambda extra: run_script("4_modern_net", *args, *extra, env=one_thread),
+    with ThreadPoolExecutor(3) as pool:  # the three side by side
+        first, second, other = pool.map(lambda extra: run_script("4_modern_net", *args, *extra, env=ONE_THREAD),
                                         [[], [], ["--seed", 7]])
     assert epoch_lines(first.stdout) == epoch_lines(second.stdout)
     assert len(epoch_lines(first.stdout)) == 2

@@ -83,8 +83,8 @@ def logged(log):
 def long_run(out, seed, max_epochs, window, min_gain, data, poll=0.5):
     """4_modern_net.py far past 100 epochs with one seed, watched through its --log; stopped as Ctrl-C
     stops it (after a minibatch) at the first epoch that meets the stop rule. Ctrl-C (or a SIGINT to
-    the lesson) stops it too, and is recorded as such. Returns False if it was interrupted so; exits if
-    the lesson failed."""
+    the lesson) stops it too, and is recorded as such. Returns False if Ctrl-C stopped it before
+    the rule held; exits if the lesson failed."""
     log = out / f"long-seed{seed}.csv"
     command = [sys.executable, str(ROOT / "4_modern_net.py"), "--epochs", str(max_epochs), "--seed", str(seed),
                "--log", str(log), *data]
