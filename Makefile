@@ -14,7 +14,7 @@ export MNIST_DIR ?= $(SHARED_MNIST)
 
 RESULTS ?= results
 
-.PHONY: run test quick ports test-ports check-fresh reproduce reproduce-quick figures old-net modern-net bench book notebook clean
+.PHONY: run test quick ports test-ports port-runs check-fresh reproduce reproduce-quick figures old-net modern-net bench book notebook clean
 
 $(VENV)/installed: requirements.txt plumbing/requirements-uv.txt plumbing/bootstrap.py plumbing/venv_hook.py
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null || \
@@ -89,6 +89,11 @@ ports: $(VENV)/installed $(TORCH_VENV)/installed $(JAX_VENV)/installed $(PYTENSO
 
 test-ports: ports  # each port against its lesson (tests_ports/): each side in its own venv, about 5 minutes
 	$(PY) -m pytest -q tests_ports
+
+# each port trained with the slide's schedule (the convnet's 10 epochs), seed 42, one thread, beside the
+# lesson's seeds: results/ports/ports.md; about 3 hours of one core. ARGS="--frameworks jax --scripts 3_net"
+port-runs: ports
+	$(PY) -m tools.port_runs $(ARGS)
 
 bench: ports  # Theano against the lessons' ports in PyTorch, JAX and PyTensor on the CPU, each in its venv
 	$(PY) -m tools.bench.bench $(ARGS)

@@ -11,6 +11,7 @@ import numpy as np
 
 from plumbing.interrupt import DeferredInterrupt
 from plumbing.log import EpochLog
+from plumbing.threads import ThreadTuner
 
 
 class Stop(Exception):
@@ -31,6 +32,7 @@ class Progress:
         self.started = time.perf_counter()
         self.bar = None
         self.interrupt = DeferredInterrupt()
+        self.threads = ThreadTuner()  # all the cores or one thread, whichever is faster now
 
     def __del__(self):  # a Progress dropped before its last epoch (an exception in training, say)
         try:
@@ -49,6 +51,7 @@ class Progress:
 
     def step(self, cost):
         """Record one training step's cost."""
+        self.threads.step()
         cost = float(cost)
         if self.bar is None and sys.stderr.isatty():
             from tqdm import tqdm
@@ -65,6 +68,7 @@ class Progress:
 
     def epoch(self, i, accuracy=None):
         """Print the line for epoch i (counted from 0) and start the next one."""
+        self.threads.pause()  # the test evaluation is not a training step
         self._close_bar()
         cost = np.mean(self.costs)
         line = f"epoch {i + 1:3d}  cost {cost:.4f}"

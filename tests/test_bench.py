@@ -34,6 +34,10 @@ def test_bench_without_torch_reports_each_process_own_memory(tmp_path):
     # VmHWM is each worker's own: loading MNIST alone holds its 212 MB of arrays, not more than 1 GB
     assert 212 < report["load"]["peak_rss_mb"] < 1000
     assert "| 3_net |" in done.stdout and "SGEMM" in done.stdout
+    # each round also times the step beside a CPU-bound process of the bench's own, which is gone after
+    assert row["theano_busy_step_ms"] > 0 and len(row["busy_threads"]) == 2
+    assert "Theano busy ms/step" in done.stdout
+    assert subprocess.run(["pgrep", "-f", "while True: pass"], capture_output=True).returncode == 1
 
 
 def test_bench_says_which_venv_is_missing(tmp_path):

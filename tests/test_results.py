@@ -154,3 +154,29 @@ def test_a_recorded_run_joins_the_list_and_the_note_below_it_stays_below(tmp_pat
     (tmp_path / "new").mkdir()
     record_run(tmp_path / "new", "x", time.perf_counter())  # no runs.md yet: the list starts
     assert (tmp_path / "new" / "runs.md").read_text().startswith("- ")
+
+
+def test_ports_table_puts_each_ports_last_epoch_beside_the_lessons_seeds(tmp_path):
+    """tools.port_runs --table on hand-made logs: the slide's epoch of each port's log (a shorter
+    run shows '-'), the lesson's mean over its seeds at that epoch and its own seed 42's."""
+    lessons, ports = tmp_path / "lessons", tmp_path / "ports"
+    for seed, accuracy in ((1, 0.95), (2, 0.97), (42, 0.96)):
+        write_log(lessons / f"3_net-seed{seed}.csv", [0.5] * 99 + [accuracy])
+    write_log(ports / "logs" / "torch" / "3_net-seed42.csv", [0.5] * 99 + [0.9612])
+    write_log(ports / "logs" / "jax" / "3_net-seed42.csv", [0.5] * 50)  # stopped early: not in the table
+    done = subprocess.run([sys.executable, "-m", "tools.port_runs", "--table", "--results", str(ports),
+                           "--lessons", str(lessons)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in (ports / "ports.md").read_text().splitlines() if line.startswith("| 'old' net"))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "'old' net: sigmoid hidden layer, SGD", "100", "96.00 ± 1.00 % (3 seeds)", "95.00 – 97.00 %", "96.00 %",
+        "96.12 %", "-", "-"]
+
+
+def test_the_committed_ports_table_is_current(tmp_path):
+    """results/ports/ports.md is what tools.port_runs builds from the committed logs today."""
+    shutil.copytree(ROOT / "results" / "ports", tmp_path / "ports")
+    done = subprocess.run([sys.executable, "-m", "tools.port_runs", "--table", "--results", str(tmp_path / "ports")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ports" / "ports.md").read_text() == (ROOT / "results" / "ports" / "ports.md").read_text()

@@ -1,6 +1,6 @@
 """One side of a port test, run in that side's own interpreter; what it computed goes to an .npz file.
 
-    python worker.py FRAMEWORK steps LESSON --seed S --steps K --batch-size B [--jitter J] --out FILE.npz
+    python worker.py FRAMEWORK steps LESSON --seed S --steps K --batch-size B [--jitter J] [--scale-last F] --out FILE.npz
     python worker.py FRAMEWORK dropout LESSON --seed S --out FILE.npz
 
 FRAMEWORK is theano (the lesson itself, in .venv) or torch, jax, pytensor (its port, in that venv).
@@ -8,7 +8,9 @@ FRAMEWORK is theano (the lesson itself, in .venv) or torch, jax, pytensor (its p
 the lesson's order), saves the model's outputs on the first minibatch with dropout off, then makes K
 steps of the lesson's optimiser on the first K minibatches, dropout off, and saves each step's cost
 and the weights after. `dropout` saves two draws of dropout(ones) at each rate the lessons use, and
-what p=0 gives back. Everything is called through the lesson's or port's public functions.
+what p=0 gives back. --scale-last multiplies the last weight matrix (w_o) by F before the steps: a
+confident output layer, whose softmax underflows to 0 for some digits. Everything is called through
+the lesson's or port's public functions.
 """
 import argparse
 import sys
@@ -66,7 +68,9 @@ def symbolic_steps(framework, m, lesson, params, batches):
     if framework == "pytensor":
         outputs = outputs[:-1]  # the port's model also returns the generator's next state
     cost = T.mean(categorical_crossentropy(outputs[-1], Y))
-    forward = lib.function([X], outputs)
+    # log(py_x), which Theano's optimizer computes as a log-softmax: the PyTorch and JAX ports' model
+    # returns it last, for their cost
+    forward = lib.function([X], outputs + [T.log(outputs[-1])])
     train = lib.function([X, Y], cost, updates=m.RMSprop(cost, params, lr=LR))
     first = forward(batches[0][0])
     costs = [train(x, y) for x, y in batches]
@@ -96,9 +100,22 @@ def jax_steps(m, params, batches):
     return first, costs, [np.asarray(p) for p in params]
 
 
-def steps(framework, m, lesson, seed, k, batch_size, jitter):
+def scaled(framework, w, scale):
+    """w (a shared variable, tensor or array) times scale, as the framework holds it."""
+    if framework in ("theano", "pytensor"):
+        w.set_value(w.get_value() * np.float32(scale))
+        return w
+    if framework == "torch":
+        import torch
+        with torch.no_grad():
+            return w.mul_(scale)
+    return w * np.float32(scale)
+
+
+def steps(framework, m, lesson, seed, k, batch_size, jitter, scale_last=1.):
     np.random.seed(seed)
     params = [m.init_weights(shape) for shape in WEIGHTS[lesson].values()]
+    params[-1] = scaled(framework, params[-1], scale_last)
     batches = minibatches(lesson, k, batch_size, jitter)
     if framework in ("theano", "pytensor"):
         first, costs, weights = symbolic_steps(framework, m, lesson, params, batches)
@@ -153,11 +170,13 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--jitter", type=float, default=0.)
+    parser.add_argument("--scale-last", type=float, default=1.)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     m = load_module(args.framework, args.lesson)
     if args.job == "steps":
-        arrays = steps(args.framework, m, args.lesson, args.seed, args.steps, args.batch_size, args.jitter)
+        arrays = steps(args.framework, m, args.lesson, args.seed, args.steps, args.batch_size, args.jitter,
+                       args.scale_last)
     else:
         arrays = dropout_draws(args.framework, m, args.seed)
     np.savez(args.out, **arrays)

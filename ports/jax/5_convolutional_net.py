@@ -31,6 +31,11 @@ def softmax(X):
     return e_x / e_x.sum(axis=1, keepdims=True)
 
 
+def log_softmax(X):  # what Theano's optimizer makes of T.log(softmax(X)): never the log of an underflowed 0
+    shifted = X - X.max(axis=1, keepdims=True)
+    return shifted - jnp.log(jnp.exp(shifted).sum(axis=1, keepdims=True))
+
+
 def RMSprop(params, grads, accs, lr=0.001, rho=0.9, epsilon=1e-6):  # the updated params and accumulators
     new_params, new_accs = [], []
     for p, g, acc in zip(params, grads, accs):
@@ -79,17 +84,21 @@ def model(X, w, w2, w3, w4, w_o, key, p_drop_conv, p_drop_hidden):
     l4 = rectify(jnp.dot(l3, w4))  # (batch, 625)
     l4 = dropout(l4, key_l4, p_drop_hidden)
 
-    py_x = softmax(jnp.dot(l4, w_o))  # (batch, 10)
-    return l1, l2, l3, l4, py_x
+    o = jnp.dot(l4, w_o)  # (batch, 10): softmax's input
+    py_x = softmax(o)
+    return l1, l2, l3, l4, py_x, log_softmax(o)  # the last for the cost
 
 
-def categorical_crossentropy(py_x, Y):  # T.nnet.categorical_crossentropy for one-hot Y
-    return -jnp.sum(Y * jnp.log(py_x), axis=1)
+def categorical_crossentropy(log_py_x, Y):  # T.nnet.categorical_crossentropy(py_x, Y) for one-hot Y
+    # from log(py_x) as Theano computes it (log_softmax). Written as -sum(Y * log(py_x)), the cost turns NaN once
+    # a probability underflows to 0 (0 * log 0): the JAX port did so in epoch 14 of lesson 4's 100
+    return -jnp.sum(Y * log_py_x, axis=1)
 
 
 def cost_of(params, X, Y, key, p_drop_conv, p_drop_hidden):  # the graph from the weights to the cost
-    noise_l1, noise_l2, noise_l3, noise_l4, noise_py_x = model(X, *params, key, p_drop_conv, p_drop_hidden)
-    return jnp.mean(categorical_crossentropy(noise_py_x, Y))
+    noise_l1, noise_l2, noise_l3, noise_l4, noise_py_x, noise_log_py_x = model(
+        X, *params, key, p_drop_conv, p_drop_hidden)
+    return jnp.mean(categorical_crossentropy(noise_log_py_x, Y))
 
 
 @partial(jax.jit, static_argnames=("p_drop_conv", "p_drop_hidden"))  # theano.function with updates
@@ -101,7 +110,7 @@ def train(params, accs, X, Y, key, p_drop_conv=0.2, p_drop_hidden=0.5):
 
 @jax.jit  # theano.function(inputs=[X], outputs=y_x)
 def predict(params, X):  # no noise: the key is split but no mask is drawn
-    l1, l2, l3, l4, py_x = model(X, *params, jax.random.key(0), 0., 0.)
+    l1, l2, l3, l4, py_x, log_py_x = model(X, *params, jax.random.key(0), 0., 0.)
     return jnp.argmax(py_x, axis=1)
 
 

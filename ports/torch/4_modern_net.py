@@ -29,6 +29,11 @@ def softmax(X):
     return e_x / e_x.sum(dim=1, keepdim=True)
 
 
+def log_softmax(X):  # what Theano's optimizer makes of T.log(softmax(X)): never the log of an underflowed 0
+    shifted = X - X.max(dim=1, keepdim=True).values
+    return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+
+
 def RMSprop(cost, params, accs, lr=0.001, rho=0.9, epsilon=1e-6):  # applies the updates at once
     grads = torch.autograd.grad(cost, params)  # T.grad(cost=cost, wrt=params)
     with torch.no_grad():  # the update: no graph is recorded for it
@@ -56,24 +61,27 @@ def model(X, w_h, w_h2, w_o, generator, p_drop_input, p_drop_hidden):
     h2 = rectify(h @ w_h2)
 
     h2 = dropout(h2, generator, p_drop_hidden)
-    py_x = softmax(h2 @ w_o)
-    return h, h2, py_x
+    o = h2 @ w_o  # (batch, 10): softmax's input
+    py_x = softmax(o)
+    return h, h2, py_x, log_softmax(o)  # the last for the cost
 
 
-def categorical_crossentropy(py_x, Y):  # T.nnet.categorical_crossentropy for one-hot Y
-    return -torch.sum(Y * torch.log(py_x), dim=1)
+def categorical_crossentropy(log_py_x, Y):  # T.nnet.categorical_crossentropy(py_x, Y) for one-hot Y
+    # from log(py_x) as Theano computes it (log_softmax). Written as -sum(Y * log(py_x)), the cost turns NaN once
+    # a probability underflows to 0 (0 * log 0): the JAX port did so in epoch 14 of lesson 4's 100
+    return -torch.sum(Y * log_py_x, dim=1)
 
 
 def train(params, accs, X, Y, generator, p_drop_input=0.2, p_drop_hidden=0.5, lr=0.001):  # theano.function(updates=)
-    noise_h, noise_h2, noise_py_x = model(X, *params, generator, p_drop_input, p_drop_hidden)
-    cost = torch.mean(categorical_crossentropy(noise_py_x, Y))
+    noise_h, noise_h2, noise_py_x, noise_log_py_x = model(X, *params, generator, p_drop_input, p_drop_hidden)
+    cost = torch.mean(categorical_crossentropy(noise_log_py_x, Y))
     RMSprop(cost, params, accs, lr=lr)
     return cost.item()
 
 
 @torch.no_grad()
 def predict(params, X):  # theano.function(inputs=[X], outputs=y_x): no noise
-    h, h2, py_x = model(X, *params, None, 0., 0.)
+    h, h2, py_x, log_py_x = model(X, *params, None, 0., 0.)
     return torch.argmax(py_x, dim=1).numpy()
 
 

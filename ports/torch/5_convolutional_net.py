@@ -30,6 +30,11 @@ def softmax(X):
     return e_x / e_x.sum(dim=1, keepdim=True)
 
 
+def log_softmax(X):  # what Theano's optimizer makes of T.log(softmax(X)): never the log of an underflowed 0
+    shifted = X - X.max(dim=1, keepdim=True).values
+    return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+
+
 def RMSprop(cost, params, accs, lr=0.001, rho=0.9, epsilon=1e-6):  # applies the updates at once
     grads = torch.autograd.grad(cost, params)  # T.grad(cost=cost, wrt=params)
     with torch.no_grad():  # the update: no graph is recorded for it
@@ -75,24 +80,28 @@ def model(X, w, w2, w3, w4, w_o, generator, p_drop_conv, p_drop_hidden):
     l4 = rectify(l3 @ w4)  # (batch, 625)
     l4 = dropout(l4, generator, p_drop_hidden)
 
-    py_x = softmax(l4 @ w_o)  # (batch, 10)
-    return l1, l2, l3, l4, py_x
+    o = l4 @ w_o  # (batch, 10): softmax's input
+    py_x = softmax(o)
+    return l1, l2, l3, l4, py_x, log_softmax(o)  # the last for the cost
 
 
-def categorical_crossentropy(py_x, Y):  # T.nnet.categorical_crossentropy for one-hot Y
-    return -torch.sum(Y * torch.log(py_x), dim=1)
+def categorical_crossentropy(log_py_x, Y):  # T.nnet.categorical_crossentropy(py_x, Y) for one-hot Y
+    # from log(py_x) as Theano computes it (log_softmax). Written as -sum(Y * log(py_x)), the cost turns NaN once
+    # a probability underflows to 0 (0 * log 0): the JAX port did so in epoch 14 of lesson 4's 100
+    return -torch.sum(Y * log_py_x, dim=1)
 
 
 def train(params, accs, X, Y, generator, p_drop_conv=0.2, p_drop_hidden=0.5):  # theano.function(..., updates)
-    noise_l1, noise_l2, noise_l3, noise_l4, noise_py_x = model(X, *params, generator, p_drop_conv, p_drop_hidden)
-    cost = torch.mean(categorical_crossentropy(noise_py_x, Y))
+    noise_l1, noise_l2, noise_l3, noise_l4, noise_py_x, noise_log_py_x = model(
+        X, *params, generator, p_drop_conv, p_drop_hidden)
+    cost = torch.mean(categorical_crossentropy(noise_log_py_x, Y))
     RMSprop(cost, params, accs, lr=0.001)
     return cost.item()
 
 
 @torch.no_grad()
 def predict(params, X):  # theano.function(inputs=[X], outputs=y_x): no noise
-    l1, l2, l3, l4, py_x = model(X, *params, None, 0., 0.)
+    l1, l2, l3, l4, py_x, log_py_x = model(X, *params, None, 0., 0.)
     return torch.argmax(py_x, dim=1).numpy()
 
 

@@ -9,9 +9,11 @@ from the lesson's own functions (theano_models.py beside this file), compiles it
 cache), warms up, then times `--steps` training steps on real MNIST minibatches of 128; a process
 for each peer does the same with the lesson's port (ports/<peer>/, built by port_models.py beside
 this file: the port's own init_weights, model and update, from the lesson's weights), in that
-framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports). They alternate, Theano,
-PyTorch, JAX, PyTensor, Theano ..., for `--rounds` rounds, and each figure is the median over all
-timed steps. Also measured, each in its own process: compile time with an empty Theano cache
+framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports); PyTorch twice, as written
+and with its train function through torch.compile (the time of its first, compiling, step reported
+apart). They alternate, Theano, the peers, then Theano again beside a CPU-bound process of the
+bench's own (the "busy" column), for `--rounds` rounds, and each figure is the median over all
+timed steps. Theano's threads are tuned as in the lessons (plumbing/threads.py). Also measured, each in its own process: compile time with an empty Theano cache
 (cold) and a filled one (warm); prediction on the 10,000 test images; peak resident memory (VmHWM,
 the process's own); loading all of MNIST; and this machine's SGEMM rate (2048 x 2048 float32
 products through the BLAS Theano uses, on all cores), beside which each model's rate is shown: the
@@ -53,9 +55,10 @@ def main():
                                                         "with --levers: 3-5)")
     parser.add_argument("--steps", type=int, default=40, help="training steps timed per process (default: 40)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per framework, alternated (default: 3)")
-    parser.add_argument("--peers", default="torch,jax,pytensor", help="comma-separated yardsticks, of torch, "
-                        "jax and pytensor (each times the lesson's port in its venv), or '' for none "
-                        "(default: all three; make bench makes their venvs)")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated yardsticks, of torch, "
+                        "torch_compile (the PyTorch port through torch.compile), jax and pytensor (each times "
+                        "the lesson's port in its venv), or '' for none (default: all four; make bench makes "
+                        "their venvs)")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
     parser.add_argument("--startup", action="store_true", help="seconds from the command to each lesson's first "
                         "training step, on a cold and a warm Theano cache (startup.py; default scripts: 0-5)")

@@ -3,6 +3,7 @@ setting, each measured by timing.py; python -m tools.bench.bench --levers."""
 import tempfile
 
 from plumbing.machine import system_openblas_found
+from plumbing.threads import cores
 from tools.bench.tables import levers_table
 from tools.bench.timing import machine, measure
 
@@ -29,23 +30,32 @@ LEVERS = [
      {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse"}),
     ("+ BatchedCorrMM (fast_corr): several images lowered into one GEMM",
      {"THEANO_FLAGS": "optimizer_excluding=fast_fuse"}),
-    ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse): the project's defaults", {}),
+    ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse)",
+     {"OMP_NUM_THREADS": str(cores()), "OPENBLAS_NUM_THREADS": str(cores())}),
+    ("  (instead of the next row: one thread, OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)",
+     {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}),
+    ("+ the thread tuner (plumbing/threads.py): all cores or one, whichever is faster now; the project's defaults", {}),
 ]
+BUSY_ROWS = 3  # the last rows, the thread settings, are measured on a busy machine too
 
 
 def levers(args):
     scripts = args.scripts.split(",") if args.scripts else ["3_net", "4_modern_net", "5_convolutional_net"]
     compiledir = tempfile.mkdtemp(prefix="bench-levers-")
     rows = []
-    for name, env in LEVERS:
+    for i, (name, env) in enumerate(LEVERS):
         if "-lopenblas" in env.get("THEANO_FLAGS", "") and not system_openblas_found():
             continue  # no system OpenBLAS here
-        row = {"lever": name, "env": env}
+        row = {"lever": name, "env": env, "ms": {}, "busy_ms": {}}
         for script in scripts:
-            measured = measure(script, args.steps, args.rounds, [], compiledir, env)
-            row[script], row["blas"] = measured["theano_step_ms"], measured["blas"]
+            measured = measure(script, args.steps, args.rounds, [], compiledir, env,
+                               busy_too=i >= len(LEVERS) - BUSY_ROWS)
+            row["ms"][script], row["blas"] = measured["theano_step_ms"], measured["blas"]
+            if "theano_busy_step_ms" in measured:
+                row["busy_ms"][script] = measured["theano_busy_step_ms"]
         rows.append(row)
-        print(f"{name}: " + ", ".join(f"{s} {row[s]:.2f} ms" for s in scripts) + f"; BLAS {row['blas']}",
+        print(f"{name}: " + ", ".join(f"{s} {row['ms'][s]:.2f} ms" for s in scripts)
+              + "".join(f", busy {s} {ms:.2f} ms" for s, ms in row["busy_ms"].items()) + f"; BLAS {row['blas']}",
               flush=True)
-    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "rows": rows}
+    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "scripts": scripts, "rows": rows}
     return report, levers_table(report)

@@ -21,31 +21,35 @@ SHAPES = {  # each script's weights, in the order its main() draws them
 DROPOUT = (0.2, 0.5)  # scripts 4 and 5: the input's (or convolutions') and the hidden layers' rates
 
 
-def build(framework, script, seed=42, dropout=True):
-    """(train, predict) of the port's model, its weights drawn with seed; dropout=False turns it off."""
+def build(framework, script, seed=42, dropout=True, compile=False):
+    """(train, predict) of the port's model, its weights drawn with seed; dropout=False turns it off;
+    compile=True (PyTorch) passes the port's train function through torch.compile."""
     if script not in SHAPES:
         raise ValueError(f"no port to time for {script}")
     port = import_script(ROOT / "ports" / framework / script)  # builds and trains nothing
     np.random.seed(seed)
     params = [port.init_weights(shape) for shape in SHAPES[script]]
     p_drop = (DROPOUT if dropout else (0., 0.)) if script in ("4_modern_net", "5_convolutional_net") else None
-    return {"torch": torch_functions, "jax": jax_functions, "pytensor": pytensor_functions}[framework](
-        port, script, params, p_drop, seed)
+    if framework == "torch":
+        return torch_functions(port, script, params, p_drop, seed, compile)
+    return {"jax": jax_functions, "pytensor": pytensor_functions}[framework](port, script, params, p_drop, seed)
 
 
-def torch_functions(port, script, params, p_drop, seed):
-    """The port's train(...) updates its tensors in place under torch.no_grad() and returns the cost."""
+def torch_functions(port, script, params, p_drop, seed, compile=False):
+    """The port's train(...) updates its tensors in place under torch.no_grad() and returns the cost;
+    compile: through torch.compile, which compiles on the first calls (graph breaks run eagerly)."""
     import torch
+    port_train = torch.compile(port.train) if compile else port.train
     weights = params[0] if script == "2_logistic_regression" else params
     if p_drop is None:
         def step(X, Y):
-            return port.train(weights, X, Y)
+            return port_train(weights, X, Y)
     else:
         generator = torch.Generator().manual_seed(seed)  # the dropout masks' stream, as the port's main()
         accs = [torch.zeros_like(p) for p in params]  # RMSprop's accumulators
 
         def step(X, Y):
-            return port.train(params, accs, X, Y, generator, *p_drop)
+            return port_train(params, accs, X, Y, generator, *p_drop)
 
     def train(x, y):
         return step(torch.from_numpy(x), torch.from_numpy(y))

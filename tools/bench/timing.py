@@ -7,6 +7,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from contextlib import contextmanager
 
 from plumbing.machine import cpu_name
 from tools.bench.workers import BATCH, PEERS
@@ -46,14 +47,28 @@ def run_worker(args, compiledir=None, env=None, python=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(script, steps, rounds, peers, compiledir, env=None):
-    """Alternate fresh Theano and peer processes, Theano then each peer, round after round; medians
-    over all their timed steps."""
-    theano_runs, peer_runs = [], {peer: [] for peer in peers}
+@contextmanager
+def busy():
+    """One CPU-bound process of the bench's own beside what runs inside: a machine in use."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def measure(script, steps, rounds, peers, compiledir, env=None, busy_too=True):
+    """Alternate fresh Theano and peer processes, Theano then each peer, round after round, then
+    (busy_too) Theano again beside busy(); medians over all their timed steps."""
+    theano_runs, busy_runs, peer_runs = [], [], {peer: [] for peer in peers}
     for _ in range(rounds):
         theano_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
         for peer in peers:
             peer_runs[peer].append(run_worker([peer, script, str(steps)], python=PEERS[peer][1]))
+        if busy_too:
+            with busy():
+                busy_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
     row = {"script": script, "gflop_per_step": train_flops(script) / 1e9,
            "theano_step_ms": median_ms([t for r in theano_runs for t in r["step_s"]]),
            "theano_predict_img_s": 10000 / statistics.median(r["predict_s"] for r in theano_runs),
@@ -61,11 +76,15 @@ def measure(script, steps, rounds, peers, compiledir, env=None):
            "compile_warm_s": statistics.median(r["compile_s"] for r in theano_runs),
            "blas": theano_runs[0]["blas"], "flags": theano_runs[0]["flags"], "threads": theano_runs[0]["threads"],
            "isa": theano_runs[0]["isa"], "peers": {}}
+    if busy_runs:
+        row["theano_busy_step_ms"] = median_ms([t for r in busy_runs for t in r["step_s"]])
+        row["busy_threads"] = [r["threads_used"] for r in busy_runs]  # the tuner's choice at the end of each
     for peer, runs in peer_runs.items():
         row["peers"][peer] = {"name": PEERS[peer][0], "version": runs[0]["version"],
                               "step_ms": median_ms([t for r in runs for t in r["step_s"]]),
                               "predict_img_s": 10000 / statistics.median(r["predict_s"] for r in runs),
-                              "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+                              "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                              "first_step_s": statistics.median(r["first_step_s"] for r in runs)}
     if peers:
         fastest = min(row["peers"], key=lambda p: row["peers"][p]["step_ms"])
         row["fastest_peer"] = fastest

@@ -8,10 +8,12 @@ from tools.lessons import ROOT, as_input
 
 BATCH = 128
 
-# The yardsticks: each peer framework, its name, and the Python of its venv (make ports), where its
-# worker runs the lesson's port (ports/<peer>/, built by port_models.py)
-PEERS = {peer: (name, ROOT / f".venv-{peer}" / "bin" / "python")
-         for peer, name in (("torch", "PyTorch"), ("jax", "JAX"), ("pytensor", "PyTensor"))}
+# The yardsticks: each peer, its name, and the Python of its framework's venv (make ports), where its
+# worker runs the lesson's port (ports/<framework>/, built by port_models.py). torch_compile is the
+# PyTorch port with its train function passed through torch.compile (Inductor, the default back end).
+PEERS = {peer: (name, ROOT / f".venv-{venv}" / "bin" / "python")
+         for peer, name, venv in (("torch", "PyTorch", "torch"), ("torch_compile", "PyTorch compiled", "torch"),
+                                  ("jax", "JAX", "jax"), ("pytensor", "PyTensor", "pytensor"))}
 
 
 def peak_rss_mb():
@@ -66,16 +68,30 @@ def minibatches(script, steps):
     return [(trX[i:i + BATCH], trY[i:i + BATCH]) for i in range(0, BATCH * steps, BATCH)], teX
 
 
-def timed(train, predict, batches, teX):
-    """Warm up, then the seconds of each training step and the median seconds of a prediction."""
-    for x, y in batches:  # first calls allocate
+class Untuned:
+    def step(self):
+        pass
+
+    pause = step
+
+
+def timed(train, predict, batches, teX, tuner=Untuned()):
+    """Warm up, then the seconds of each training step and the median seconds of a prediction. A
+    tuner (Theano's: plumbing/threads.py, as the lessons' Progress has it) hears of every step."""
+    started = time.perf_counter()
+    for i, (x, y) in enumerate(batches):  # first calls allocate (and jax.jit, torch.compile compile)
         train(x, y)
+        tuner.step()
+        if i == 0:
+            first = time.perf_counter() - started
     steps = []
     for x, y in batches:
         started = time.perf_counter()
         train(x, y)
         steps.append(time.perf_counter() - started)
-    return steps, median_seconds(lambda: predict(teX), 3)
+        tuner.step()
+    tuner.pause()
+    return steps, median_seconds(lambda: predict(teX), 3), first
 
 
 def thread_settings():
@@ -93,7 +109,10 @@ def theano_worker(script, steps):
               "threads": thread_settings(), "isa": compiled_isa()}
     if steps:
         batches, teX = minibatches(script, steps)
-        result["step_s"], result["predict_s"] = timed(train, predict, batches, teX)
+        from plumbing.threads import ThreadTuner
+        tuner = ThreadTuner()
+        result["step_s"], result["predict_s"], _ = timed(train, predict, batches, teX, tuner)
+        result["threads_used"], result["thread_switches"] = tuner.threads, tuner.switches
         result["peak_rss_mb"] = peak_rss_mb()
     return result
 
@@ -101,23 +120,26 @@ def theano_worker(script, steps):
 def peer_worker(peer, script, steps):
     """The script's port in a peer framework (port_models.py), timed as Theano's."""
     from tools.bench.port_models import build
-    version = __import__(peer).__version__
-    train, predict = build(peer, script)
+    framework = "torch" if peer == "torch_compile" else peer
+    version = __import__(framework).__version__
+    train, predict = build(framework, script, compile=peer == "torch_compile")
     batches, teX = minibatches(script, steps)
-    step_s, predict_s = timed(train, predict, batches, teX)
-    return {"step_s": step_s, "predict_s": predict_s, "peak_rss_mb": peak_rss_mb(), "version": version,
-            "env": thread_settings()}
+    step_s, predict_s, first_s = timed(train, predict, batches, teX)
+    return {"step_s": step_s, "predict_s": predict_s, "first_step_s": first_s, "peak_rss_mb": peak_rss_mb(),
+            "version": version, "env": thread_settings()}
 
 
 def costs_worker(framework, script, steps):
     """The costs of the first `steps` training steps with dropout off, from the lesson's weights
-    (seed 42) on the timed minibatches: Theano's lesson, or a port as the bench builds it."""
+    (seed 42) on the timed minibatches: Theano's lesson, or a port as the bench builds it (torch_compile:
+    the PyTorch port through torch.compile)."""
     if framework == "theano":
         import plumbing.defaults  # noqa: F401
         train = compiled(script, dropout=False)[0]
     else:
         from tools.bench.port_models import build
-        train = build(framework, script, dropout=False)[0]
+        train = build("torch" if framework == "torch_compile" else framework, script, dropout=False,
+                      compile=framework == "torch_compile")[0]
     return {"costs": [float(train(x, y)) for x, y in minibatches(script, steps)[0]]}
 
 
