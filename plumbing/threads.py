@@ -24,7 +24,7 @@ import time
 FIRST_TRIAL = 16  # steps before the first trial: the first calls allocate, and the bench warms up 40
 PERIOD, MAX_PERIOD = 64, 1024  # steps between trials: doubled each time the other setting loses
 TRIAL = 6  # timed steps of each trial, after one step that is not counted (threads waking or starting)
-BETTER = 0.9  # the other setting is kept when its median step is under 0.9 of the current one's
+BETTER = 0.8  # the other setting is kept when its median step is under 0.8 of the current one's: no flapping
 CHANGED = 1.5  # a trial starts at once when the current setting's steps become this much slower or faster
 
 

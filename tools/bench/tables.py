@@ -26,7 +26,9 @@ def table(report):
 
     for r in report["rows"]:
         fastest = r["peers"][r["fastest_peer"]] if peers else {"name": "-", "predict_img_s": "-", "peak_rss_mb": "-"}
-        ratio = f"{r['ratio']:.2f} ({fastest['name']})" if peers else "-"
+        worst = (f"; slowest process {r['theano_worst_process_ms'] / fastest['step_ms']:.2f}"
+                 if peers and "theano_worst_process_ms" in r else "")
+        ratio = f"{r['ratio']:.2f} ({fastest['name']}{worst})" if peers else "-"
         predict, rss = (f"{fastest['predict_img_s']:,.0f}", f"{fastest['peak_rss_mb']:.0f}") if peers else ("-", "-")
         busy = (f"{r['theano_busy_step_ms']:.2f} ({r['theano_busy_step_ms'] / r['theano_step_ms']:.2f})"
                 if "theano_busy_step_ms" in r else "-")

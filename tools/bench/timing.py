@@ -71,6 +71,7 @@ def measure(script, steps, rounds, peers, compiledir, env=None, busy_too=True):
                 busy_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
     row = {"script": script, "gflop_per_step": train_flops(script) / 1e9,
            "theano_step_ms": median_ms([t for r in theano_runs for t in r["step_s"]]),
+           "theano_worst_process_ms": max(median_ms(r["step_s"]) for r in theano_runs),
            "theano_predict_img_s": 10000 / statistics.median(r["predict_s"] for r in theano_runs),
            "theano_peak_rss_mb": max(r["peak_rss_mb"] for r in theano_runs),
            "compile_warm_s": statistics.median(r["compile_s"] for r in theano_runs),
