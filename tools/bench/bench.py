@@ -60,6 +60,8 @@ def main():
                         "the lesson's port in its venv), or '' for none (default: all four; make bench makes "
                         "their venvs)")
     parser.add_argument("--levers", action="store_true", help="Theano alone under each setting of LEVERS")
+    parser.add_argument("--hogs", type=int, default=1, help="CPU-bound processes beside Theano for the busy "
+                        "column (default: 1)")
     parser.add_argument("--startup", action="store_true", help="seconds from the command to each lesson's first "
                         "training step, on a cold and a warm Theano cache (startup.py; default scripts: 0-5)")
     parser.add_argument("--json", default=None, help="where to write the results "
@@ -69,8 +71,8 @@ def main():
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    if args.steps < 1 or args.rounds < 1:
-        parser.error("--steps and --rounds must be at least 1")
+    if args.steps < 1 or args.rounds < 1 or args.hogs < 1:
+        parser.error("--steps, --rounds and --hogs must be at least 1")
     from plumbing.paths import check_outputs  # before any work: the --json file can be written
     default = "startup.json" if args.startup else "levers.json" if args.levers else "results.json"
     check_outputs(files={"--json": args.json or RESULTS / default})
@@ -91,7 +93,8 @@ def main():
             others = ",".join(p for p in peers if p not in missing)
             sys.exit(f"{PEERS[missing[0]][0]}'s venv is missing: {PEERS[missing[0]][1].parent.parent.name}; "
                      f"make ports makes it (make bench does), or --peers '{others}'")
-        report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "batch_size": BATCH,
+        report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "hogs": args.hogs,
+                  "batch_size": BATCH,
                   "load": run_worker(["load"]), "sgemm": run_worker(["sgemm"],
                                                                   env={"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
                   "rows": []}
@@ -100,7 +103,7 @@ def main():
         for script in (args.scripts.split(",") if args.scripts else SCRIPTS):
             with tempfile.TemporaryDirectory() as compiledir:
                 cold = run_worker(["theano", script, "0"], compiledir)
-                row = measure(script, args.steps, args.rounds, peers, compiledir)
+                row = measure(script, args.steps, args.rounds, peers, compiledir, hogs=args.hogs)
             row["compile_cold_s"] = cold["compile_s"]
             report["rows"].append(row)
             print(f"{script}: Theano {row['theano_step_ms']:.2f} ms/step"

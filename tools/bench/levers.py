@@ -49,7 +49,7 @@ def levers(args):
         row = {"lever": name, "env": env, "ms": {}, "busy_ms": {}}
         for script in scripts:
             measured = measure(script, args.steps, args.rounds, [], compiledir, env,
-                               busy_too=i >= len(LEVERS) - BUSY_ROWS)
+                               busy_too=i >= len(LEVERS) - BUSY_ROWS, hogs=args.hogs)
             row["ms"][script], row["blas"] = measured["theano_step_ms"], measured["blas"]
             if "theano_busy_step_ms" in measured:
                 row["busy_ms"][script] = measured["theano_busy_step_ms"]
@@ -57,5 +57,6 @@ def levers(args):
         print(f"{name}: " + ", ".join(f"{s} {row['ms'][s]:.2f} ms" for s in scripts)
               + "".join(f", busy {s} {ms:.2f} ms" for s, ms in row["busy_ms"].items()) + f"; BLAS {row['blas']}",
               flush=True)
-    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "scripts": scripts, "rows": rows}
+    report = {"machine": machine(), "steps": args.steps, "rounds": args.rounds, "hogs": args.hogs, "scripts": scripts,
+              "rows": rows}
     return report, levers_table(report)

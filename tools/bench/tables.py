@@ -39,7 +39,9 @@ def table(report):
                      f"| {r['theano_predict_img_s']:,.0f} / {predict} | {r['theano_peak_rss_mb']:.0f} / {rss} |")
     compiled = [(r["script"], r["peers"][p]["first_step_s"]) for r in report["rows"] for p in peers
                 if p == "torch_compile" and "first_step_s" in r["peers"][p]]
-    lines.append("\nBusy: the same Theano step with one CPU-bound process of the bench's own beside it.")
+    hogs = report.get("hogs", 1)
+    lines.append(f"\nBusy: the same Theano step with {hogs} CPU-bound process{'es' * (hogs > 1)} of the bench's own "
+                 f"beside it.")
     if compiled:
         lines.append("PyTorch compiled, its first step (torch.compile compiling, not in its ms/step): "
                      + ", ".join(f"{s} {t:.1f} s" for s, t in compiled) + ".")
@@ -53,8 +55,8 @@ def levers_table(report):
     settings also busy (one CPU-bound process beside it); then each row's BLAS."""
     m, rows, scripts = report["machine"], report["rows"], report["scripts"]
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores; Theano ms per training step of {BATCH}, "
-             f"median of {report['rounds']} fresh processes x {report['steps']} steps; busy: with one CPU-bound "
-             f"process of the bench's own beside it",
+             f"median of {report['rounds']} fresh processes x {report['steps']} steps; busy: with "
+             f"{report.get('hogs', 1)} CPU-bound process{'es' * (report.get('hogs', 1) > 1)} of the bench's own beside it",
              "", "| setting | " + " | ".join(scripts) + " | " + " | ".join(f"{s} busy" for s in scripts) + " |",
              "| --- |" + " ---: |" * 2 * len(scripts)]
     lines += [f"| {r['lever']} | " + " | ".join(f"{r['ms'][s]:.2f}" for s in scripts) + " | "

@@ -48,26 +48,27 @@ def run_worker(args, compiledir=None, env=None, python=None):
 
 
 @contextmanager
-def busy():
-    """One CPU-bound process of the bench's own beside what runs inside: a machine in use."""
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def busy(hogs=1):
+    """CPU-bound processes of the bench's own (one by default) beside what runs inside: a machine in use."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
     try:
         yield
     finally:
-        hog.kill()
-        hog.wait()
+        for hog in procs:
+            hog.kill()
+            hog.wait()
 
 
-def measure(script, steps, rounds, peers, compiledir, env=None, busy_too=True):
+def measure(script, steps, rounds, peers, compiledir, env=None, busy_too=True, hogs=1):
     """Alternate fresh Theano and peer processes, Theano then each peer, round after round, then
-    (busy_too) Theano again beside busy(); medians over all their timed steps."""
+    (busy_too) Theano again beside busy(hogs); medians over all their timed steps."""
     theano_runs, busy_runs, peer_runs = [], [], {peer: [] for peer in peers}
     for _ in range(rounds):
         theano_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
         for peer in peers:
             peer_runs[peer].append(run_worker([peer, script, str(steps)], python=PEERS[peer][1]))
         if busy_too:
-            with busy():
+            with busy(hogs):
                 busy_runs.append(run_worker(["theano", script, str(steps)], compiledir, env))
     row = {"script": script, "gflop_per_step": train_flops(script) / 1e9,
            "theano_step_ms": median_ms([t for r in theano_runs for t in r["step_s"]]),
