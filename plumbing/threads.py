@@ -3,18 +3,20 @@
 A training step is a string of short parallel loops (OpenBLAS's GEMMs, Theano's OpenMP loops), each
 ending when its slowest thread ends. On a quiet machine two threads beat one. When other programs
 keep the cores busy, one of our threads is often waiting for a core, and every loop waits for it:
-on 2 cores with two CPU-bound processes beside it, the modern net's step took 4 times as long with
-two threads, and about 1.9 times as long with one (docs/configuration.md). No setting chosen at
-start suits both, and the load changes while a lesson trains, so the tuner measures: every so often
-it runs a few steps with the other setting and keeps whichever was faster. It tries less often each
-time the other setting loses (64 steps, then 128, ... up to 1024), and at once when the steps of the
-current one become half as slow again, or a third faster: the load has changed. The thread count changes the order of no sum within one thread's
-work, but a GEMM split over two threads may round differently than on one: two runs of a lesson can
-differ in the last bits when the load they met differed. Set OMP_NUM_THREADS or OPENBLAS_NUM_THREADS
-and the tuner leaves the threads as you set them; in a process without Theano (a port) it does nothing.
+on 2 cores with two CPU-bound processes beside it, the modern net's step took 4.2 times as long
+with two threads, and 1.9 times as long with one (docs/performance.md#threads). No setting chosen
+at start suits both, and the load changes while a lesson trains, so the tuner measures: every so
+often it runs a few steps with the other setting and keeps it if it was faster by a fifth. It
+tries less often each time the other setting loses (64 steps, then 128, ... up to 1024), and at
+once when the steps of the current one become 1.5 times slower or faster: the load has changed.
+
+OpenMP's thread count changes no result here, but a GEMM on two OpenBLAS threads may round
+differently from one on a single thread: two runs of a lesson that met different loads can differ
+in the last bits. Set OMP_NUM_THREADS or OPENBLAS_NUM_THREADS and the tuner leaves the threads as
+you set them; in a process without Theano (a port) it does nothing.
 
 Progress (plumbing/progress.py) calls step() after each training step and pause() before the test
-evaluation; the bench's workers do the same, so the bench measures what the lessons get.
+evaluation; the bench's Theano workers do the same, so the bench measures what the lessons get.
 """
 import os
 import statistics

@@ -13,12 +13,13 @@ framework's venv (.venv-torch, .venv-jax, .venv-pytensor: make ports); PyTorch t
 and with its train function through torch.compile (the time of its first, compiling, step reported
 apart). They alternate, Theano, the peers, then Theano again beside a CPU-bound process of the
 bench's own (the "busy" column), for `--rounds` rounds, and each figure is the median over all
-timed steps. Theano's threads are tuned as in the lessons (plumbing/threads.py). Also measured, each in its own process: compile time with an empty Theano cache
-(cold) and a filled one (warm); prediction on the 10,000 test images; peak resident memory (VmHWM,
-the process's own); loading all of MNIST; and this machine's SGEMM rate (2048 x 2048 float32
-products through the BLAS Theano uses, on all cores), beside which each model's rate is shown: the
-floating-point operations of its matrix products and convolutions per training step (counted from
-the layer shapes) divided by the step time.
+timed steps. Theano's threads are tuned as in the lessons (plumbing/threads.py). Also measured,
+each in its own process: compile time with an empty Theano cache (cold) and a filled one (warm);
+prediction on the 10,000 test images; peak resident memory (VmHWM, the process's own); loading all
+of MNIST; and this machine's SGEMM rate (2048 x 2048 float32 products through the BLAS Theano
+uses, on all cores), beside which each model's rate is shown: the floating-point operations of its
+matrix products and convolutions per training step (counted from the layer shapes) divided by the
+step time. --hogs sets how many CPU-bound processes make the busy machine (default 1).
 
 Writes the table as JSON into results/bench/ (results.json, or levers.json for --levers).
 Needs the peers' venvs (make bench makes them with make ports), or --peers naming fewer.

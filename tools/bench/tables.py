@@ -15,7 +15,8 @@ def table(report):
              + f"median of {report['rounds']} fresh processes x {report['steps']} steps of {BATCH}; "
              f"this machine's SGEMM: {sgemm['gflops']:.0f} GFLOP/s ({sgemm['n']}², every core)",
              "",
-             "| script | Theano ms/step | Theano busy ms/step (x quiet) | " + "".join(f"{first['peers'][p]['name']} ms/step | " for p in peers)
+             "| script | Theano ms/step | Theano busy ms/step (x quiet) | "
+             + "".join(f"{first['peers'][p]['name']} ms/step | " for p in peers)
              + "Theano / fastest peer | GFLOP/step | GFLOP/s Theano (% of SGEMM) | compile cold / warm (s) "
              "| predict img/s Theano / fastest peer | peak RSS MB Theano / fastest peer |",
              "| --- | ---: | ---: | " + "---: | " * len(peers) + "---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -40,8 +41,8 @@ def table(report):
     compiled = [(r["script"], r["peers"][p]["first_step_s"]) for r in report["rows"] for p in peers
                 if p == "torch_compile" and "first_step_s" in r["peers"][p]]
     hogs = report.get("hogs", 1)
-    lines.append(f"\nBusy: the same Theano step with {hogs} CPU-bound process{'es' * (hogs > 1)} of the bench's own "
-                 f"beside it.")
+    lines.append(f"\nBusy: the same Theano step with {hogs} CPU-bound process{'es' * (hogs > 1)} "
+                 f"of the bench's own beside it.")
     if compiled:
         lines.append("PyTorch compiled, its first step (torch.compile compiling, not in its ms/step): "
                      + ", ".join(f"{s} {t:.1f} s" for s, t in compiled) + ".")
@@ -54,9 +55,10 @@ def levers_table(report):
     """One row per setting: Theano's ms per training step of each script, quiet, and for the thread
     settings also busy (one CPU-bound process beside it); then each row's BLAS."""
     m, rows, scripts = report["machine"], report["rows"], report["scripts"]
+    hogs = report.get("hogs", 1)
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores; Theano ms per training step of {BATCH}, "
              f"median of {report['rounds']} fresh processes x {report['steps']} steps; busy: with "
-             f"{report.get('hogs', 1)} CPU-bound process{'es' * (report.get('hogs', 1) > 1)} of the bench's own beside it",
+             f"{hogs} CPU-bound process{'es' * (hogs > 1)} of the bench's own beside it",
              "", "| setting | " + " | ".join(scripts) + " | " + " | ".join(f"{s} busy" for s in scripts) + " |",
              "| --- |" + " ---: |" * 2 * len(scripts)]
     lines += [f"| {r['lever']} | " + " | ".join(f"{r['ms'][s]:.2f}" for s in scripts) + " | "

@@ -69,6 +69,8 @@ def minibatches(script, steps):
 
 
 class Untuned:
+    """The peers' tuner: none; a peer's framework keeps its own threads."""
+
     def step(self):
         pass
 
