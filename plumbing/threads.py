@@ -51,8 +51,8 @@ class ThreadTuner:
         self.times = []  # this setting's recent steps
         self.reference = None  # the median step of this setting when it last won or held its ground
         self.period, self.until_trial = PERIOD, FIRST_TRIAL
-        self.trial = None  # during a trial: (the setting before it, its median step), and the skip flag
-        self.skip = False
+        self.trial = None  # during a trial: (the setting before it, its median step)
+        self.skip = False  # the next step follows a switch: threads waking or starting, not counted
         self.switches = 0
 
     def pause(self):
@@ -66,7 +66,7 @@ class ThreadTuner:
         now = self.clock()
         seconds, self.last = (None if self.last is None else now - self.last), now
         if seconds is None or self.skip:
-            self.skip = False
+            self.skip = False  # the next step follows a switch: threads waking or starting, not counted
             return
         self.times = (self.times + [seconds])[-TRIAL:]
         if self.trial is not None:

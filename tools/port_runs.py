@@ -1,7 +1,7 @@
 """The ports' full schedules: each lesson's port in PyTorch, JAX and PyTensor trained for the slide's
 epochs (the convnet's 10) with one seed, its test accuracy beside the lesson's over its seeds.
 
-    python -m tools.port_runs                      # every port, seed 42 (about 2 hours of one core)
+    python -m tools.port_runs                      # every port, seed 42 (about 3 hours of one core)
     python -m tools.port_runs --frameworks jax --scripts 5_convolutional_net
     python -m tools.port_runs --table              # rebuild results/ports/ports.md from the logs
 
