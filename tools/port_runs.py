@@ -21,12 +21,13 @@ import sys
 import time
 from pathlib import Path
 
+from tools.bench.workers import PEERS
 from tools.lessons import MNIST_LESSONS, ROOT
 from tools.logs import read_log, record_run, seed_logs, spread, write
 from tools.one_line import run
 from tools.reproduce import percent
 
-FRAMEWORKS = {"torch": "PyTorch", "jax": "JAX", "pytensor": "PyTensor"}
+FRAMEWORKS = {f: PEERS[f][0] for f in ("torch", "jax", "pytensor")}  # the ports' frameworks, by their bench names
 EPOCHS = {script: 10 if script == "5_convolutional_net" else 100 for script in MNIST_LESSONS}  # the slides'
 SEED = 42  # the lessons' own
 # One thread in every framework: two runs share the two cores, and the accuracy does not depend on it.
@@ -35,7 +36,7 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def python(framework):
-    return ROOT / f".venv-{framework}" / "bin" / "python"
+    return PEERS[framework][1]  # the Python of the framework's venv (make ports)
 
 
 def log_path(results, framework, script, seed):
@@ -65,11 +66,10 @@ def table(results, lessons_logs):
              + " | " + " | ".join(FRAMEWORKS.values()) + " |",
              "| --- | ---: | ---: | ---: | ---: |" + " ---: |" * len(FRAMEWORKS)]
     for script, epochs in EPOCHS.items():
-        rows = {n: (chosen, accuracies) for n, chosen, accuracies in spread(lessons_logs, script)}
-        runs = [(n, c, a) for n, (c, a) in rows.items() if n == epochs]
-        if not runs:
+        at_epochs = [(chosen, accuracies) for n, chosen, accuracies in spread(lessons_logs, script) if n == epochs]
+        if not at_epochs:
             continue
-        _, chosen, accuracies = runs[0]
+        chosen, accuracies = at_epochs[0]
         lesson = seed_logs(lessons_logs, script)
         own = "; ".join(f"{100 * lesson[s][epochs - 1]:.2f} %" if s in lesson and len(lesson[s]) >= epochs else "-"
                         for s in ported)
