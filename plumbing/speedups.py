@@ -5,8 +5,8 @@ tests/test_speedups.py compares every output and gradient against the stock ops,
 for BatchedCorrMM: its weight gradient (a sum over the batch in another grouping) everywhere, and its
 forward pass and input gradient where the BLAS kernel's summation order depends on the GEMM's width,
 which tests/test_speedups_corr.py holds to the float32 rounding bound of such sums. Each optimisation has
-a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_mrg, fast_corr;
-and `chunked` (speedups_chunked.py) computes a graph that treats every image apart a chunk of images
+a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_relu_pool,
+fast_mrg, fast_corr; and `chunked` (speedups_chunked.py) computes a graph that treats every image apart a chunk of images
 at a time, to bound the memory of predict(teX).
 compiled_isa() names the instruction set the C code is compiled for.
 
@@ -14,9 +14,13 @@ compiled_isa() names the instruction set the C code is compiled for.
   addresses every element through PyArray_GETPTR4. Here each window is read straight from memory.
 - MaxPoolGrad, for pooling windows that do not overlap (ws == stride, no padding, as in the
   convnet's 2x2 pooling): Theano's C code addresses every element through PyArray_GETPTR4 and was
-  39 % of a convnet training step. Here each input element looks up its one window directly;
-  where the pooled values are rectified, maximum(a, 0), the rectifier's gradient eq(x, a) * g is
-  computed in the same pass (fast_fuse) instead of by an Elemwise reading and writing it all again.
+  39 % of a convnet training step. Here each input element looks up its one window directly,
+  one image plane at a time, without a branch; where the pooled values are rectified,
+  maximum(a, 0), the rectifier's gradient eq(x, a) * g is computed in the same pass (fast_fuse)
+  instead of by an Elemwise reading and writing it all again.
+- The rectifier itself, maximum(a, 0), where only the pooling and its fused gradient read it: both
+  compute it from a, element by element as Theano's Elemwise does (fast_relu_pool), and the
+  convnet's largest tensor, the first layer's rectified output, is neither written nor read again.
 - CorrMM, CorrMM_gradWeights and CorrMM_gradInputs, the convnet's convolutions (62 % of its step):
   the stock op makes one small GEMM per image; BatchedCorrMM (speedups_corr.py) one per chunk of
   images lowered side by side.
@@ -44,6 +48,20 @@ from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
 
 
+def rectified_element(dtype, p, k):
+    """C for maximum(p[k], 0) with the bits of Theano's scalar Maximum, NaN and -0.0 included:
+    0 > e ? 0 : (e >= 0 ? e : nan("")). There nan("") makes the expression a double; here it is
+    cast to the dtype first, which gives the same bits and lets g++ vectorize in the dtype."""
+    e, zero = f"({p})[{k}]", f"({dtype}) 0"
+    return f'({zero} > {e} ? {zero} : ({e} >= {zero} ? {e} : ({dtype}) nan("")))'
+
+
+def rectify(a):
+    """NumPy's maximum(a, 0) with the bits of Theano's C code: NaN becomes nan(""), -0.0 stays."""
+    with np.errstate(invalid="ignore"):
+        return np.where(0 > a, a.dtype.type(0), np.where(a >= 0, a, a.dtype.type(np.nan)))
+
+
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
     """Gradient of 2D max pooling over the last two axes of a 4D tensor, windows ws == stride.
 
@@ -51,22 +69,25 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
     MaxPoolGrad gives when every element lies in at most one window (ties all get the gradient).
     rectified: x = maximum(a, 0) and a fourth input a, the output then being the gradient with
     respect to a, eq(x, a) * gx, the rectifier's gradient as Theano writes it (Maximum.grad), in
-    the same pass (local_fused_rectify_pool_grad).
+    the same pass (local_fused_rectify_pool_grad). from_a (rectified only): the inputs are a, z, gz
+    and x = maximum(a, 0) is computed in the pass, never stored (local_rectify_in_pool).
     """
-    __props__ = ("ws", "rectified")
+    __props__ = ("ws", "rectified", "from_a")
 
-    def __init__(self, ws, openmp=None, rectified=False):
+    def __init__(self, ws, openmp=None, rectified=False, from_a=False):
         super().__init__(openmp=openmp)
         self.ws = tuple(int(k) for k in ws)
-        self.rectified = bool(rectified)
+        self.rectified = bool(rectified) or bool(from_a)
+        self.from_a = bool(from_a)
 
     def __setstate__(self, d):
         self.__dict__.update(d)
         self.__dict__.setdefault("rectified", False)
+        self.__dict__.setdefault("from_a", False)
 
     def make_node(self, x, z, gz, *a):
         inputs = [T.as_tensor_variable(v) for v in (x, z, gz, *a)]
-        assert len(inputs) == 3 + self.rectified
+        assert len(inputs) == 3 + (self.rectified and not self.from_a)
         assert all(v.ndim == 4 and v.dtype == inputs[0].dtype for v in inputs)
         return gof.Apply(self, inputs, [inputs[0].type()])
 
@@ -75,29 +96,37 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
 
     def perform(self, node, inputs, outputs):
         x, z, gz = inputs[:3]
+        a = x if self.from_a else inputs[3] if self.rectified else None
+        if self.from_a:
+            x = rectify(a)
         kh, kw = self.ws
         h, w = x.shape[2:]
         rows = np.minimum(np.arange(h) // kh, z.shape[2] - 1)
         cols = np.minimum(np.arange(w) // kw, z.shape[3] - 1)
         inside = (np.arange(h) // kh < z.shape[2])[:, None] & (np.arange(w) // kw < z.shape[3])[None, :]
-        z_up, gz_up = (a[:, :, rows][:, :, :, cols] for a in (z, gz))
+        z_up, gz_up = (v[:, :, rows][:, :, :, cols] for v in (z, gz))
         gx = np.zeros_like(x)
         np.add(gx, gz_up, out=gx, where=(x == z_up) & inside)
         if self.rectified:
-            gx = (x == inputs[3]).astype(x.dtype) * gx
+            gx = (x == a).astype(x.dtype) * gx
         outputs[0][0] = gx
 
+    def c_compile_args(self):
+        # the selects vectorize only if g++ may compute both sides; no value changes (tests/test_speedups.py)
+        return super().c_compile_args() + ["-fno-trapping-math"]
+
     def c_code_cache_version(self):
-        return (2, self.openmp, self.rectified)
+        return (4, self.openmp, self.rectified, self.from_a)
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, z, gz = inputs[:3]
         gx, = outputs
         kh, kw = self.ws
         fail = sub["fail"]
-        a = inputs[3] if self.rectified else x
-        rect = int(self.rectified)
-        omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
+        a = inputs[3] if self.rectified and not self.from_a else x
+        rect, from_a = int(self.rectified), int(self.from_a)
+        relu = rectified_element(f"dtype_{x}", "xs", "k")
+        omp_parallel, omp_for = ("#pragma omp parallel", "#pragma omp for schedule(static)") if self.openmp else ("", "")
         return c_source("max_pool_grad.c", locals(), indent=8)
 
 
@@ -105,14 +134,21 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
     """2D max pooling over the last two axes of a 4D tensor, windows ws == stride, no padding.
 
     Each output is the first element of its window, replaced by any later one that is greater,
-    row by row: Pool's own rule, so NaNs and ties give the same bits.
+    row by row: Pool's own rule, so NaNs and ties give the same bits. rectify: the input is a and
+    what is pooled maximum(a, 0), computed element by element as Theano's Elemwise computes it
+    (local_rectify_in_pool).
     """
-    __props__ = ("ws", "ignore_border")
+    __props__ = ("ws", "ignore_border", "rectify")
 
-    def __init__(self, ws, ignore_border, openmp=None):
+    def __init__(self, ws, ignore_border, openmp=None, rectify=False):
         super().__init__(openmp=openmp)
         self.ws = tuple(int(k) for k in ws)
         self.ignore_border = bool(ignore_border)
+        self.rectify = bool(rectify)
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self.__dict__.setdefault("rectify", False)
 
     def out_size(self, n, k):
         return n // k if self.ignore_border else (n + k - 1) // k
@@ -128,11 +164,16 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
 
     def grad(self, inputs, output_grads):
         x, = inputs
-        return [MaxPoolGrad(ignore_border=self.ignore_border, ndim=2)(
-            x, self(x), output_grads[0], self.ws, self.ws, (0, 0))]
+        if self.rectify:  # the rectifier, then the pooling: the gradients T.grad writes for the two
+            a, x = x, T.maximum(x, 0)
+        gx = MaxPoolGrad(ignore_border=self.ignore_border, ndim=2)(
+            x, self(inputs[0]), output_grads[0], self.ws, self.ws, (0, 0))
+        return [T.eq(x, a) * gx if self.rectify else gx]
 
     def perform(self, node, inputs, outputs):
         x, = inputs
+        if self.rectify:
+            x = rectify(x)
         (kh, kw), (h, w) = self.ws, x.shape[2:]
         h2, w2 = self.out_size(h, kh), self.out_size(w, kw)
         z = np.empty(x.shape[:2] + (h2, w2), dtype=x.dtype)
@@ -146,15 +187,20 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
                 z[:, :, i, j] = best
         outputs[0][0] = z
 
+    def c_compile_args(self):
+        # the selects vectorize only if g++ may compute both sides; no value changes (tests/test_speedups.py)
+        return super().c_compile_args() + ["-fno-trapping-math"]
+
     def c_code_cache_version(self):
-        return (2, self.openmp)
+        return (4, self.openmp, self.rectify)
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, = inputs
         z, = outputs
         kh, kw = self.ws
         fail = sub["fail"]
-        omp = "#pragma omp parallel for schedule(static)" if self.openmp else ""
+        rectify, relu = int(self.rectify), rectified_element(f"dtype_{x}", "X", "t * HW + k")
+        omp_parallel, omp_for = ("#pragma omp parallel", "#pragma omp for schedule(static)") if self.openmp else ("", "")
         h2 = "H / %d" % kh if self.ignore_border else "(H + %d) / %d" % (kh - 1, kh)
         w2 = "W / %d" % kw if self.ignore_border else "(W + %d) / %d" % (kw - 1, kw)
         return c_source("max_pool.c", locals(), indent=8)
@@ -281,4 +327,37 @@ def local_fused_rectify_pool_grad(node):
         if len(pg.clients) != 1:
             continue
         return [NonOverlappingMaxPoolGrad(pg.owner.op.ws, openmp=pg.owner.op.openmp, rectified=True)(x, z, gz, a)]
+    return None
+
+
+def rectifier_input(x):
+    """a where x = maximum(a, 0) (Theano's Elemwise, 0 a positive zero constant, x of a's type), else None."""
+    if not (x.owner and isinstance(x.owner.op, T.Elemwise) and isinstance(x.owner.op.scalar_op, theano.scalar.Maximum)):
+        return None
+    a, zero = x.owner.inputs
+    try:
+        value = T.get_scalar_constant_value(zero, only_process_constants=True)
+    except T.NotScalarConstantError:
+        return None
+    if value != 0 or np.signbit(value) or a.type != x.type:
+        return None
+    return a
+
+
+@register_specialize("fast_relu_pool")
+@gof.local_optimizer([NonOverlappingMaxPool, NonOverlappingMaxPoolGrad])
+def local_rectify_in_pool(node):
+    """The rectifier x = maximum(a, 0) computed inside the pooling ops that read x, never stored:
+    NonOverlappingMaxPool(x) -> NonOverlappingMaxPool(rectify=True)(a), and the fused gradient
+    NonOverlappingMaxPoolGrad(rectified=True)(x, z, gz, a) -> (from_a=True)(a, z, gz). Once both
+    have, nothing reads x and Theano drops it: the convnet's largest tensor is neither written nor read."""
+    op = node.op
+    if isinstance(op, NonOverlappingMaxPool) and not op.rectify:
+        a = rectifier_input(node.inputs[0])
+        if a is not None:
+            return [NonOverlappingMaxPool(op.ws, op.ignore_border, openmp=op.openmp, rectify=True)(a)]
+    if isinstance(op, NonOverlappingMaxPoolGrad) and op.rectified and not op.from_a:
+        x, z, gz, a = node.inputs
+        if rectifier_input(x) is a:
+            return [NonOverlappingMaxPoolGrad(op.ws, openmp=op.openmp, rectified=True, from_a=True)(a, z, gz)]
     return None

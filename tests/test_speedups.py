@@ -12,15 +12,20 @@ from conftest import import_script
 
 # BatchedCorrMM ("fast_corr") is in both: its weight gradient is equal to a stated tolerance, not
 # bit for bit (tests/test_speedups_corr.py); everything else here is compared bit for bit
-STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg", "fast_fuse")
+STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg", "fast_fuse",
+                                                    "fast_relu_pool")
+
+
+def all_nodes(f):
+    """f's nodes, those inside a ChunkedBatch (prediction in chunks) included."""
+    nodes = f.maker.fgraph.toposort()
+    return nodes + [n for node in nodes if isinstance(node.op, ChunkedBatch)
+                    for n in theano.gof.graph.io_toposort(node.op.inner_inputs, node.op.inner_outputs)]
 
 
 def op_types(f):
     """The types of f's ops, those inside a ChunkedBatch (prediction in chunks) included."""
-    nodes = f.maker.fgraph.toposort()
-    nodes += [n for node in nodes if isinstance(node.op, ChunkedBatch)
-              for n in theano.gof.graph.io_toposort(node.op.inner_inputs, node.op.inner_outputs)]
-    return {type(node.op) for node in nodes}
+    return {type(node.op) for node in all_nodes(f)}
 
 
 def assert_same_bits(a, b):
@@ -29,10 +34,13 @@ def assert_same_bits(a, b):
 
 
 @pytest.mark.parametrize("shape, ignore_border", [((3, 4, 30, 30), False), ((3, 4, 13, 13), False),
-                                                  ((2, 5, 5, 5), False), ((2, 3, 13, 11), True)])
-def test_pool_gradient_is_the_stock_one(shape, ignore_border):
+                                                  ((2, 5, 5, 5), False), ((2, 3, 13, 11), True),
+                                                  ((2, 3, 13, 11), False), ((1, 2, 1, 1), False)])
+@pytest.mark.parametrize("rectified", [True, False])
+def test_pool_gradient_is_the_stock_one(shape, ignore_border, rectified):
+    """The pooling's gradient, of maximum(X, 0) (the rectifier then computed inside it) or of X itself."""
     X = T.ftensor4()
-    pooled = pool_2d(T.maximum(X, 0.), (2, 2), ignore_border=ignore_border)  # ReLU: many tied zeros
+    pooled = pool_2d(T.maximum(X, 0.) if rectified else X, (2, 2), ignore_border=ignore_border)  # ReLU: tied zeros
     G = T.ftensor4()
     gx = T.grad(None, X, known_grads={pooled: G})
     fast, stock = theano.function([X, G], gx), theano.function([X, G], gx, mode=STOCK)
@@ -41,9 +49,13 @@ def test_pool_gradient_is_the_stock_one(shape, ignore_border):
     rng = np.random.RandomState(0)
     x = rng.randn(*shape).astype("float32")
     x[0, 0, :4, :4] = 0.5  # a window where all four tie
+    if not rectified:
+        x.flat[3::13] = np.nan  # a NaN maximum matches nothing: MaxPoolGrad compares with ==
+        x.flat[::7] = -0.0
     g = rng.randn(*theano.function([X], pooled)(x).shape).astype("float32")
     g[0, 0, 0, 0] = -0.0
     assert_same_bits(fast(x, g), stock(x, g))
+    assert_same_bits(fast(x[:, :, ::-1], g[:, :, ::-1]), stock(x[:, :, ::-1], g[:, :, ::-1]))  # strided inputs
 
 
 @pytest.mark.parametrize("shape, ws, ignore_border", [((3, 4, 30, 30), (2, 2), False), ((3, 4, 13, 13), (2, 2), False),
@@ -64,18 +76,48 @@ def test_pool_is_the_stock_one(shape, ws, ignore_border):
     assert_same_bits(fast(x[:, :, ::-1, :]), stock(x[:, :, ::-1, :]))  # a strided, non-contiguous input
 
 
+@pytest.mark.parametrize("shape, ws, ignore_border", [((3, 4, 30, 30), (2, 2), False), ((3, 4, 13, 13), (2, 2), False),
+                                                      ((2, 3, 13, 11), (2, 2), True), ((2, 3, 7, 8), (3, 2), False)])
+def test_rectifier_inside_the_pool_is_the_stock_one(shape, ws, ignore_border):
+    """pool(maximum(a, 0)): one NonOverlappingMaxPool(rectify=True), the rectifier computed inside
+    it, never stored; the same bits as Theano's Elemwise then Pool, with NaN, inf and -0.0 in a;
+    and where the rectifier's output is used elsewhere too, that use still gets it."""
+    A = T.ftensor4()
+    relu = T.maximum(A, 0.)
+    pooled = pool_2d(relu, ws, ignore_border=ignore_border)
+    fast, stock = theano.function([A], pooled), theano.function([A], pooled, mode=STOCK)
+    nodes = [n for n in all_nodes(fast) if not isinstance(n.op, ChunkedBatch)]
+    assert [type(n.op) for n in nodes] == [speedups.NonOverlappingMaxPool] and nodes[0].op.rectify
+    rng = np.random.RandomState(6)
+    a = rng.randn(*shape).astype("float32")
+    a.flat[::9] = 0.0
+    a.flat[::13] = -0.0
+    a.flat[5::17] = np.nan
+    a.flat[2::19] = -np.inf
+    assert_same_bits(fast(a), stock(a))
+    py = theano.function([A], pooled, mode=theano.compile.Mode(linker="py", optimizer=fast.maker.mode.optimizer))
+    assert_same_bits(py(a), stock(a))  # the Python fallback
+    both, both_stock = (theano.function([A], [pooled, relu], mode=m) for m in (None, STOCK))
+    for x, y in zip(both(a), both_stock(a)):
+        assert_same_bits(x, y)
+
+
 @pytest.mark.parametrize("shape, ignore_border", [((3, 4, 30, 30), False), ((3, 4, 13, 13), False),
                                                   ((1, 2, 5, 7), False), ((2, 3, 13, 11), True)])
 def test_rectifier_and_pool_gradient_in_one_pass(shape, ignore_border):
-    """eq(x, a) * pool gradient, x = maximum(a, 0): one NonOverlappingMaxPoolGrad(rectified=True),
-    the same bits as MaxPoolGrad then Theano's Elemwise, with NaN, inf and -0.0 in a and g."""
+    """eq(x, a) * pool gradient, x = maximum(a, 0): one NonOverlappingMaxPoolGrad(rectified=True,
+    from_a=True) that computes x from a, and one NonOverlappingMaxPool(rectify=True); x is never
+    stored. The same bits as Theano's Elemwise, Pool, MaxPoolGrad and Elemwise, with NaN, inf and
+    -0.0 in a and g."""
     A, G = T.ftensor4(), T.ftensor4()
     pooled = pool_2d(T.maximum(A, 0.), (2, 2), ignore_border=ignore_border)
     ga = T.grad(None, A, known_grads={pooled: G})
     fast, stock = theano.function([A, G], ga), theano.function([A, G], ga, mode=STOCK)
-    fused = [n.op for n in fast.maker.fgraph.toposort() if isinstance(n.op, speedups.NonOverlappingMaxPoolGrad)]
-    assert len(fused) == 1 and fused[0].rectified
-    assert not any(isinstance(n.op, theano.tensor.Elemwise) and n.op.scalar_op.nin == 3 for n in fast.maker.fgraph.toposort())
+    nodes = fast.maker.fgraph.toposort()
+    fused = [n.op for n in nodes if isinstance(n.op, speedups.NonOverlappingMaxPoolGrad)]
+    assert len(fused) == 1 and fused[0].rectified and fused[0].from_a
+    assert [n.op.rectify for n in nodes if isinstance(n.op, speedups.NonOverlappingMaxPool)] == [True]
+    assert not any(isinstance(n.op, theano.tensor.Elemwise) for n in nodes)  # neither maximum nor eq * g
     rng = np.random.RandomState(5)
     a = rng.randn(*shape).astype("float32")
     a.flat[::9] = 0.0
