@@ -11,7 +11,7 @@ nor omitted or shown twice, a missing figure or results number, an unknown direc
 # The build by job, each module beside this one:
 #   page.py           a page's model: its steps, rows and blocks; the talk's order; anchors
 #   sources.py        reading a page source: front matter, steps, anchors, coverage, links
-#   results.py        the {{...}} numbers and the @log, @figure, @include, @bench, @levers blocks
+#   results.py        the {{...}} numbers and the @log, @figure, @include, @bench, @levers, @startup blocks
 #   markdown_page.py  docs/NAME.md
 #   html_page.py      book/NAME.html and style.css
 #   notebook.py       book/notebooks/NAME.ipynb

@@ -1,5 +1,5 @@
 """What the pages take from results/: the {{...}} numbers (FORMAT.md lists them), and the blocks of
-@log, @figure, @include, @bench and @levers. Each names what results/ lacks, as a problem of the page."""
+@log, @figure, @include, @bench, @levers and @startup. Each names what results/ lacks, as a problem of the page."""
 import json
 import re
 from pathlib import Path
@@ -209,3 +209,13 @@ def levers_block(where, problems):
         return ""
     from tools.bench.tables import levers_table
     return levers_table(json.loads(path.read_text())) + "\n"
+
+
+def startup_block(where, problems):
+    """The table `python -m tools.bench.bench --startup` prints, from results/bench/startup.json."""
+    path = RESULTS / "bench" / "startup.json"
+    if not path.exists():
+        problems.add(where, "@startup: missing results/bench/startup.json")
+        return ""
+    from tools.bench.startup import table
+    return table(json.loads(path.read_text())) + "\n"
