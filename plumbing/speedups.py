@@ -6,8 +6,8 @@ for BatchedCorrMM: its weight gradient (a sum over the batch in another grouping
 forward pass and input gradient where the BLAS kernel's summation order depends on the GEMM's width,
 which tests/test_speedups_corr.py holds to the float32 rounding bound of such sums. Each optimisation has
 a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_relu_pool,
-fast_mrg, fast_corr; and `chunked` (speedups_chunked.py) computes a graph that treats every image apart a chunk of images
-at a time, to bound the memory of predict(teX).
+fast_mrg, fast_corr; and `chunked` (speedups_chunked.py) computes a graph that treats every image
+apart a chunk of images at a time, to bound the memory of predict(teX).
 compiled_isa() names the instruction set the C code is compiled for.
 
 - Pool (max), for pooling windows that do not overlap (ws == stride, no padding): Theano's C code
@@ -116,7 +116,7 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         return super().c_compile_args() + ["-fno-trapping-math"]
 
     def c_code_cache_version(self):
-        return (4, self.openmp, self.rectified, self.from_a)
+        return (5, self.openmp, self.rectified, self.from_a)
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, z, gz = inputs[:3]
@@ -192,7 +192,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         return super().c_compile_args() + ["-fno-trapping-math"]
 
     def c_code_cache_version(self):
-        return (4, self.openmp, self.rectify)
+        return (5, self.openmp, self.rectify)
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, = inputs

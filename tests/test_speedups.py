@@ -131,6 +131,20 @@ def test_rectifier_and_pool_gradient_in_one_pass(shape, ignore_border):
     assert_same_bits(py(a, g), stock(a, g))  # the Python fallback
 
 
+def test_rectifying_pool_has_the_gradient_of_the_rectifier_then_the_pool():
+    """NonOverlappingMaxPool(rectify=True) used directly: T.grad through it gives the stock gradient."""
+    A, G = T.ftensor4(), T.ftensor4()
+    out = speedups.NonOverlappingMaxPool((2, 2), ignore_border=False, rectify=True)(A)
+    stock_out = pool_2d(T.maximum(A, 0.), (2, 2), ignore_border=False)
+    fast = theano.function([A, G], T.grad(None, A, known_grads={out: G}))
+    stock = theano.function([A, G], T.grad(None, A, known_grads={stock_out: G}), mode=STOCK)
+    rng = np.random.RandomState(8)
+    a = rng.randn(2, 3, 9, 9).astype("float32")
+    a.flat[::7] = -0.0
+    g = rng.randn(2, 3, 5, 5).astype("float32")
+    assert_same_bits(fast(a, g), stock(a, g))
+
+
 def test_pool_python_fallback_agrees_with_c():
     op = speedups.NonOverlappingMaxPool((2, 2), ignore_border=False)
     X = T.ftensor4()

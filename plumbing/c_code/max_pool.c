@@ -47,7 +47,7 @@ if (!bad) {
     %(omp_parallel)s
     {
         /* rectify: this thread's plane of maximum(a, 0) */
-        dtype_%(x)s *xb = %(rectify)d ? (dtype_%(x)s*) malloc(HW * sizeof(dtype_%(x)s)) : NULL;
+        dtype_%(x)s *xb = %(rectify)d ? (dtype_%(x)s*) malloc((HW ? HW : 1) * sizeof(dtype_%(x)s)) : NULL;
         %(omp_for)s
         for (npy_intp t = 0; t < planes; t++) {
             const dtype_%(x)s *xs = X + t * HW;

@@ -54,9 +54,9 @@ if (!bad) {
     %(omp_parallel)s
     {
         /* this thread's plane of maxima, of their gradients and (from_a) of x */
-        dtype_%(z)s *zu = (dtype_%(z)s*) malloc(HW * sizeof(dtype_%(z)s));
-        dtype_%(gx)s *gu = (dtype_%(gx)s*) malloc(HW * sizeof(dtype_%(gx)s));
-        dtype_%(x)s *xb = %(from_a)d ? (dtype_%(x)s*) malloc(HW * sizeof(dtype_%(x)s)) : NULL;
+        dtype_%(z)s *zu = (dtype_%(z)s*) malloc((HW ? HW : 1) * sizeof(dtype_%(z)s));
+        dtype_%(gx)s *gu = (dtype_%(gx)s*) malloc((HW ? HW : 1) * sizeof(dtype_%(gx)s));
+        dtype_%(x)s *xb = %(from_a)d ? (dtype_%(x)s*) malloc((HW ? HW : 1) * sizeof(dtype_%(x)s)) : NULL;
         %(omp_for)s
         for (npy_intp t = 0; t < planes; t++) {
             if (!zu || !gu || (%(from_a)d && !xb)) {
