@@ -45,6 +45,7 @@ from theano.tensor.opt import MakeVector
 from theano.tensor.signal.pool import Pool
 
 from plumbing.speedups_corr import FORWARD, BatchedCorrMM
+from plumbing.speedups_pool import NonOverlappingMaxPool
 
 # Images per chunk: a chunk's buffers stay tens of MB (conv1's output for 256 images is 29 MB), and
 # each GEMM still gets hundreds of columns (chunks of 128 to 2,048 images measured: docs/performance.md).
@@ -126,7 +127,6 @@ def _batch_first(var):
 def _rule(node, kinds):
     """The kinds of node's outputs from those of its inputs, or None where the op is not known to
     treat the rows of its batch inputs apart."""
-    from plumbing import speedups  # which imports this module
     op, ins, k = node.op, node.inputs, kinds
     rest_inv = all(x == INV for x in k[1:])
     n_out = len(node.outputs)
@@ -165,7 +165,7 @@ def _rule(node, kinds):
         ok = ins[0].ndim > op.ndim  # pools the last ndim axes
     elif type(op) is CorrMM or isinstance(op, AbstractConv2d):
         ok = True  # images through shared filters
-    elif isinstance(op, speedups.NonOverlappingMaxPool):
+    elif isinstance(op, NonOverlappingMaxPool):
         ok = True
     elif isinstance(op, BatchedCorrMM):
         ok = op.direction == FORWARD

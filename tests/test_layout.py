@@ -96,7 +96,7 @@ def test_the_line_limit_sees_every_part_of_the_house():
     names = {path.relative_to(ROOT).as_posix() for path in MODULES}
     assert {"load.py", "plumbing/cli.py", "tools/book/build.py", "tools/bench/bench.py",
             "tools/figures/__main__.py", "tests/conftest.py", "plumbing/speedups.py",
-            "plumbing/speedups_corr.py"} <= names, names
+            "plumbing/speedups_corr.py", "plumbing/speedups_pool.py"} <= names, names
     assert not names & {f"{name}.py" for name in LESSONS}
 
 
@@ -105,7 +105,8 @@ C_FILES = sorted((ROOT / "plumbing" / "c_code").glob("*.c"))
 
 def test_the_speedups_c_code_is_in_c_files_not_in_python_strings():
     """No string literal of plumbing/ over one line (docstrings aside) reads as C: the ops' C code
-    is in plumbing/c_code/, every file of it read by an op of speedups.py or speedups_corr.py."""
+    is in plumbing/c_code/, every file of it read by an op of speedups.py, speedups_pool.py or
+    speedups_corr.py."""
     assert {path.name for path in C_FILES} >= {"max_pool.c", "max_pool_grad.c", "mrg_uniform.c", "batched_corr.c"}
     for path in PLUMBING:
         module = tree(path)
@@ -117,7 +118,7 @@ def test_the_speedups_c_code_is_in_c_files_not_in_python_strings():
             if (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno > node.lineno
                     and id(node) not in docstrings):
                 assert not ("{" in node.value and ";" in node.value), f"{path.name}:{node.lineno}: C in a string"
-    ops = (ROOT / "plumbing" / "speedups.py").read_text() + (ROOT / "plumbing" / "speedups_corr.py").read_text()
+    ops = "".join((ROOT / "plumbing" / f"{name}.py").read_text() for name in ("speedups", "speedups_pool", "speedups_corr"))
     assert not [path.name for path in C_FILES if f'c_source("{path.name}"' not in ops]
 
 
