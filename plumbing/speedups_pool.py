@@ -40,6 +40,11 @@ def rectify(a):
         return np.where(0 > a, a.dtype.type(0), np.where(a >= 0, a, a.dtype.type(np.nan)))
 
 
+def omp_pragmas(openmp):
+    """The C files' %(omp_parallel)s and %(omp_for)s: a team of threads, and its loop shared among them."""
+    return ("#pragma omp parallel", "#pragma omp for schedule(static)") if openmp else ("", "")
+
+
 class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
     """Gradient of 2D max pooling over the last two axes of a 4D tensor, windows ws == stride.
 
@@ -104,7 +109,7 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         a = inputs[3] if self.rectified and not self.from_a else x
         rect, from_a = int(self.rectified), int(self.from_a)
         relu = rectified_element(f"dtype_{x}", "xs", "k")
-        omp_parallel, omp_for = ("#pragma omp parallel", "#pragma omp for schedule(static)") if self.openmp else ("", "")
+        omp_parallel, omp_for = omp_pragmas(self.openmp)
         return c_source("max_pool_grad.c", locals(), indent=8)
 
 
@@ -178,7 +183,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         kh, kw = self.ws
         fail = sub["fail"]
         rectify, relu = int(self.rectify), rectified_element(f"dtype_{x}", "X", "t * HW + k")
-        omp_parallel, omp_for = ("#pragma omp parallel", "#pragma omp for schedule(static)") if self.openmp else ("", "")
+        omp_parallel, omp_for = omp_pragmas(self.openmp)
         h2 = "H / %d" % kh if self.ignore_border else "(H + %d) / %d" % (kh - 1, kh)
         w2 = "W / %d" % kw if self.ignore_border else "(W + %d) / %d" % (kw - 1, kw)
         return c_source("max_pool.c", locals(), indent=8)
@@ -242,7 +247,8 @@ def local_fused_rectify_pool_grad(node):
 
 def rectifier_input(x):
     """a where x = maximum(a, 0) (Theano's Elemwise, 0 a positive zero constant, x of a's type), else None."""
-    if not (x.owner and isinstance(x.owner.op, T.Elemwise) and isinstance(x.owner.op.scalar_op, theano.scalar.Maximum)):
+    op = x.owner.op if x.owner else None
+    if not (isinstance(op, T.Elemwise) and isinstance(op.scalar_op, theano.scalar.Maximum)):
         return None
     a, zero = x.owner.inputs
     try:

@@ -1,6 +1,6 @@
-/* max_pool.c: NonOverlappingMaxPool's C code (plumbing/speedups.py), 2D max pooling over the last
- * two axes of a 4D tensor with windows that do not overlap (ws == stride, no padding): each window
- * is read straight from memory. Each output is the window's first element, replaced by any later
+/* max_pool.c: NonOverlappingMaxPool's C code (plumbing/speedups_pool.py), 2D max pooling over
+ * the last two axes of a 4D tensor with windows that do not overlap (ws == stride, no padding):
+ * each window is read straight from memory. Each output is the window's first element, replaced by any later
  * one that is greater, row by row: Pool's own rule, so NaNs and ties give the same bits. rectify:
  * the input is a and the pooled tensor maximum(a, 0), each element computed as Theano's Elemwise
  * computes it, so the rectifier's output is never written out.
@@ -20,7 +20,7 @@
  *                           (ignore_border) or "(H + 1) / 2"
  *   %(rectify)d             1 where the input is a and maximum(a, 0) is pooled, else 0
  *   %(relu)s                maximum(X[t * HW + k], 0) with the bits of Theano's scalar Maximum
- *                           (speedups.rectified_element)
+ *                           (speedups_pool.rectified_element)
  *   %(omp_parallel)s, %(omp_for)s  "#pragma omp parallel" and "#pragma omp for schedule(static)"
  *                           where OpenMP is on, else empty
  *   %(fail)s                Theano's code for a failure (sub["fail"])

@@ -1,7 +1,8 @@
-/* max_pool_grad.c: NonOverlappingMaxPoolGrad's C code (plumbing/speedups.py), the gradient of 2D
- * max pooling over the last two axes of a 4D tensor whose windows do not overlap (ws == stride, no
- * padding). Rectified, the rectifier's gradient eq(x, a) * g is computed in the same pass; from_a,
- * x = maximum(a, 0) is not an input but computed here from a, as Theano's Elemwise computes it.
+/* max_pool_grad.c: NonOverlappingMaxPoolGrad's C code (plumbing/speedups_pool.py), the gradient
+ * of 2D max pooling over the last two axes of a 4D tensor whose windows do not overlap
+ * (ws == stride, no padding). Rectified, the rectifier's gradient eq(x, a) * g is computed in the
+ * same pass; from_a, x = maximum(a, 0) is not an input but computed here from a, as Theano's
+ * Elemwise computes it.
  *
  * One image plane at a time, each thread with buffers of one plane: the window's maximum and its
  * gradient are first copied to every element the window covers (NaN and 0 where no window covers
@@ -19,7 +20,7 @@
  *   %(kh)d, %(kw)d          the window's height and width
  *   %(rect)d, %(from_a)d    1 where rectified, where x is computed from a; else 0
  *   %(relu)s                maximum(xs[k], 0) with the bits of Theano's scalar Maximum
- *                           (speedups.rectified_element)
+ *                           (speedups_pool.rectified_element)
  *   %(omp_parallel)s, %(omp_for)s  "#pragma omp parallel" and "#pragma omp for schedule(static)"
  *                           where OpenMP is on, else empty
  *   %(fail)s                Theano's code for a failure (sub["fail"])
