@@ -1,11 +1,13 @@
 """The speed-ups' C code, read from plumbing/c_code/*.c as Theano's CorrMM reads its corr_gemm.c.
 
 theano/tensor/nnet/corr.py opens c_code/corr_gemm.c beside the op and fills its %(name)s
-placeholders with %; c_source does the same for the ops of speedups.py and speedups_corr.py. Each
-.c file opens with a /* ... */ comment saying what it is and what fills its placeholders; that
-comment is left out of what Theano compiles. Theano's other way, COp with #section markers, wraps
+placeholders with %; c_source does the same for the ops of speedups.py, speedups_pool.py and
+speedups_corr.py. Each .c file opens with a /* ... */ comment saying what it is and what fills its
+placeholders; that comment is left out of what Theano compiles. Theano's other way, COp with #section markers, wraps
 the code in macros of its own, and the compiled source (so the compile cache's keys) would differ.
 """
+import functools
+import hashlib
 import textwrap
 from pathlib import Path
 
@@ -24,3 +26,13 @@ def c_source(filename, fill=None, indent=0):
     if indent:
         code = "\n" + textwrap.indent(code, " " * indent) + " " * indent
     return code if fill is None else code % fill
+
+
+@functools.lru_cache(maxsize=None)
+def c_version(*filenames):
+    """A number that changes with the code of these plumbing/c_code files (opening comments aside).
+
+    Theano reuses a compiled module whose op's c_code_cache_version it has seen, whatever the code
+    now is; each op puts this number in its version, so that an edited file is compiled again."""
+    digest = hashlib.sha256("\0".join(c_source(name) for name in filenames).encode()).hexdigest()
+    return int(digest[:15], 16)

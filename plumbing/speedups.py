@@ -33,7 +33,7 @@ from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize, register_specialize_device
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 
-from plumbing.c_source import c_source
+from plumbing.c_source import c_source, c_version
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 from plumbing.speedups_pool import NonOverlappingMaxPool, NonOverlappingMaxPoolGrad  # noqa: F401  (registers them)
 from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
@@ -50,7 +50,7 @@ class ParallelMRGUniform(mrg_uniform):
         return super().c_headers() + (["omp.h"] if openmp_enabled() else [])
 
     def c_code_cache_version(self):
-        return (3, openmp_enabled(), *super().c_code_cache_version())
+        return (3, openmp_enabled(), c_version("mrg_uniform.c"), *super().c_code_cache_version())
 
     def c_support_code(self):
         omp = "#pragma omp parallel for schedule(static)" if openmp_enabled() else ""

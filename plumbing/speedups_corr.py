@@ -37,7 +37,7 @@ from theano.tensor import blas_headers
 from theano.tensor.blas import ldflags
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 
-from plumbing.c_source import c_source
+from plumbing.c_source import c_source, c_version
 
 FORWARD, GRAD_WEIGHTS, GRAD_INPUTS = "forward", "grad_weights", "grad_inputs"
 
@@ -121,7 +121,8 @@ class BatchedCorrMM(gof.OpenMPOp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (8, self.openmp, blas_headers.blas_header_version())
+        return (8, self.openmp, blas_headers.blas_header_version(),
+                c_version("batched_corr.c", "batched_corr_support.c"))
 
     def openblas(self):
         return "openblas" in theano.config.blas.ldflags

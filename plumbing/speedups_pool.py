@@ -23,7 +23,7 @@ from theano import gof, tensor as T
 from theano.tensor.opt import register_specialize
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
-from plumbing.c_source import c_source
+from plumbing.c_source import c_source, c_version
 
 
 def rectified_element(dtype, p, k):
@@ -99,7 +99,7 @@ class NonOverlappingMaxPoolGrad(gof.OpenMPOp):
         return super().c_compile_args() + ["-fno-trapping-math"]
 
     def c_code_cache_version(self):
-        return (5, self.openmp, self.rectified, self.from_a)
+        return (5, self.openmp, self.rectified, self.from_a, c_version("max_pool_grad.c"))
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, z, gz = inputs[:3]
@@ -175,7 +175,7 @@ class NonOverlappingMaxPool(gof.OpenMPOp):
         return super().c_compile_args() + ["-fno-trapping-math"]
 
     def c_code_cache_version(self):
-        return (5, self.openmp, self.rectify)
+        return (5, self.openmp, self.rectify, c_version("max_pool.c"))
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, = inputs

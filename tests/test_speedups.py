@@ -167,6 +167,21 @@ def test_pool_gradient_python_fallback_agrees_with_c():
     np.testing.assert_array_equal(c_version(x, z, g), py_version(x, z, g))
 
 
+def test_an_edited_c_file_is_compiled_again():
+    """Theano reuses a compiled module whose op's c_code_cache_version it has seen, whatever the
+    code now is: each op's version holds c_version of the C files it compiles, so an edited file is
+    compiled again, and every file of plumbing/c_code/ is some op's."""
+    from plumbing.c_source import C_CODE, c_version
+    from plumbing.speedups_corr import BatchedCorrMM
+    ops = {("max_pool.c",): speedups.NonOverlappingMaxPool((2, 2), ignore_border=False),
+           ("max_pool_grad.c",): speedups.NonOverlappingMaxPoolGrad((2, 2)),
+           ("mrg_uniform.c",): speedups.ParallelMRGUniform(T.TensorType("float32", (False,))),
+           ("batched_corr.c", "batched_corr_support.c"): BatchedCorrMM("forward", ((0, 0), (0, 0)))}
+    for files, op in ops.items():
+        assert c_version(*files) in op.c_code_cache_version(), files
+    assert {name for files in ops for name in files} == {path.name for path in C_CODE.glob("*.c")}
+
+
 # streams in whole and partial blocks of 16 lanes, more streams than numbers, float32 and float64
 @pytest.mark.parametrize("size, nstreams, dtype", [((128, 625), None, "float32"), ((7, 32, 15, 15), None, "float32"),
                                                    ((5,), None, "float32"), ((1000,), 37, "float32"),
