@@ -3,6 +3,12 @@
 from tools.bench.workers import BATCH
 
 
+def hog_words(report):
+    """'1 CPU-bound process' or 'N CPU-bound processes': what made the busy machine (--hogs; 1 before it existed)."""
+    hogs = report.get("hogs", 1)
+    return f"{hogs} CPU-bound process{'es' * (hogs > 1)}"
+
+
 def table(report):
     m, sgemm = report["machine"], report["sgemm"]
     first = report["rows"][0]
@@ -40,9 +46,7 @@ def table(report):
                      f"| {r['theano_predict_img_s']:,.0f} / {predict} | {r['theano_peak_rss_mb']:.0f} / {rss} |")
     compiled = [(r["script"], r["peers"][p]["first_step_s"]) for r in report["rows"] for p in peers
                 if p == "torch_compile" and "first_step_s" in r["peers"][p]]
-    hogs = report.get("hogs", 1)
-    lines.append(f"\nBusy: the same Theano step with {hogs} CPU-bound process{'es' * (hogs > 1)} "
-                 f"of the bench's own beside it.")
+    lines.append(f"\nBusy: the same Theano step with {hog_words(report)} of the bench's own beside it.")
     if compiled:
         lines.append("PyTorch compiled, its first step (torch.compile compiling, not in its ms/step): "
                      + ", ".join(f"{s} {t:.1f} s" for s, t in compiled) + ".")
@@ -55,10 +59,9 @@ def levers_table(report):
     """One row per setting: Theano's ms per training step of each script, quiet, and for the thread
     settings also busy (one CPU-bound process beside it); then each row's BLAS."""
     m, rows, scripts = report["machine"], report["rows"], report["scripts"]
-    hogs = report.get("hogs", 1)
     lines = [f"{m['date']}, {m['cpu']}, {m['cores']} cores; Theano ms per training step of {BATCH}, "
              f"median of {report['rounds']} fresh processes x {report['steps']} steps; busy: with "
-             f"{hogs} CPU-bound process{'es' * (hogs > 1)} of the bench's own beside it",
+             f"{hog_words(report)} of the bench's own beside it",
              "", "| setting | " + " | ".join(scripts) + " | " + " | ".join(f"{s} busy" for s in scripts) + " |",
              "| --- |" + " ---: |" * 2 * len(scripts)]
     lines += [f"| {r['lever']} | " + " | ".join(f"{r['ms'][s]:.2f}" for s in scripts) + " | "

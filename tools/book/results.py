@@ -1,5 +1,6 @@
 """What the pages take from results/: the {{...}} numbers (FORMAT.md lists them), and the blocks of
 @log, @figure, @include, @bench, @levers and @startup. Each names what results/ lacks, as a problem of the page."""
+import importlib
 import json
 import re
 from pathlib import Path
@@ -192,30 +193,17 @@ def include_block(args, where, problems):
     return path.read_text().rstrip() + "\n"
 
 
-def bench_block(where, problems):
-    path = RESULTS / "bench" / "results.json"
+# @bench, @levers, @startup: results/bench/<file> and the function that prints it as the bench does
+BENCH_BLOCKS = {"bench": ("results.json", "tools.bench.tables", "table"),
+                "levers": ("levers.json", "tools.bench.tables", "levers_table"),
+                "startup": ("startup.json", "tools.bench.startup", "table")}
+
+
+def bench_block(word, where, problems):
+    """The table `python -m tools.bench.bench` (with --levers, --startup) prints, from its JSON in results/bench."""
+    name, module, function = BENCH_BLOCKS[word]
+    path = RESULTS / "bench" / name
     if not path.exists():
-        problems.add(where, "@bench: missing results/bench/results.json")
+        problems.add(where, f"@{word}: missing results/bench/{name}")
         return ""
-    from tools.bench.tables import table
-    return table(json.loads(path.read_text())) + "\n"
-
-
-def levers_block(where, problems):
-    """The table `python -m tools.bench.bench --levers` prints, from results/bench/levers.json."""
-    path = RESULTS / "bench" / "levers.json"
-    if not path.exists():
-        problems.add(where, "@levers: missing results/bench/levers.json")
-        return ""
-    from tools.bench.tables import levers_table
-    return levers_table(json.loads(path.read_text())) + "\n"
-
-
-def startup_block(where, problems):
-    """The table `python -m tools.bench.bench --startup` prints, from results/bench/startup.json."""
-    path = RESULTS / "bench" / "startup.json"
-    if not path.exists():
-        problems.add(where, "@startup: missing results/bench/startup.json")
-        return ""
-    from tools.bench.startup import table
-    return table(json.loads(path.read_text())) + "\n"
+    return getattr(importlib.import_module(module), function)(json.loads(path.read_text())) + "\n"

@@ -3,8 +3,7 @@ and @omit blocks, every script line in exactly one block, and its links to other
 import re
 
 from tools.book.page import PORTS, Block, Page, Row, Section, port_path, rel, slug
-from tools.book.results import (bench_block, figure_block, include_block, levers_block, log_block, numbers,
-                                startup_block)
+from tools.book.results import BENCH_BLOCKS, bench_block, figure_block, include_block, log_block, numbers
 from tools.lessons import ROOT
 
 ANCHOR = r"""("[^"]*"|'[^']*')"""
@@ -99,12 +98,8 @@ def read_page(path, problems):
                 text = figure_block(args.strip(), where, problems)
             elif word == "include":
                 text = include_block(args, where, problems)
-            elif word == "bench":
-                text = bench_block(where, problems)
-            elif word == "levers":
-                text = levers_block(where, problems)
-            elif word == "startup":
-                text = startup_block(where, problems)
+            elif word in BENCH_BLOCKS:
+                text = bench_block(word, where, problems)
             else:
                 problems.add(where, f"unknown directive @{word}")
                 continue
