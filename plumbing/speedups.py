@@ -6,7 +6,7 @@ for BatchedCorrMM: its weight gradient (a sum over the batch in another grouping
 forward pass and input gradient where the BLAS kernel's summation order depends on the GEMM's width,
 which tests/test_speedups_corr.py holds to the float32 rounding bound of such sums. Each optimisation has
 a tag of its own, for optimizer_excluding: fast_pool, fast_pool_grad, fast_fuse, fast_relu_pool,
-fast_mrg, fast_corr; and `chunked` (speedups_chunked.py) computes a graph that treats every image
+fast_mrg, fast_corr, fast_rmsprop; and `chunked` (speedups_chunked.py) computes a graph that treats every image
 apart a chunk of images at a time, to bound the memory of predict(teX).
 compiled_isa() names the instruction set the C code is compiled for.
 
@@ -20,9 +20,11 @@ compiled_isa() names the instruction set the C code is compiled for.
   a stream's state for every number. Here 16 streams at a time step together in SIMD lanes, their
   states in registers, and blocks of 16 run in parallel with OpenMP; stream s still gives elements
   s, s + n_streams, ... in order.
+- RMSprop's four Elemwise loops per parameter (speedups_rmsprop.py): one pass, each operation
+  rounded as Theano's loops round it.
 
 The ops' C code is in plumbing/c_code/ (mrg_uniform.c here; the pooling ops' max_pool.c and
-max_pool_grad.c; BatchedCorrMM's batched_corr.c and batched_corr_support.c), read and filled by
+max_pool_grad.c; BatchedCorrMM's batched_corr.c and batched_corr_support.c; RMSpropStep's rmsprop.c), read and filled by
 plumbing/c_source.py as Theano's CorrMM reads and fills its c_code/corr_gemm.c.
 """
 import functools
@@ -37,6 +39,7 @@ from plumbing.c_source import c_source, c_version
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 from plumbing.speedups_pool import NonOverlappingMaxPool, NonOverlappingMaxPoolGrad  # noqa: F401  (registers them)
 from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
+from plumbing.speedups_rmsprop import RMSpropStep  # noqa: F401  (registers fast_rmsprop)
 
 
 class ParallelMRGUniform(mrg_uniform):

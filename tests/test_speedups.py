@@ -13,7 +13,7 @@ from conftest import import_script
 # BatchedCorrMM ("fast_corr") is in both: its weight gradient is equal to a stated tolerance, not
 # bit for bit (tests/test_speedups_corr.py); everything else here is compared bit for bit
 STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg", "fast_fuse",
-                                                    "fast_relu_pool")
+                                                    "fast_relu_pool", "fast_rmsprop")
 
 
 def all_nodes(f):
@@ -176,7 +176,8 @@ def test_an_edited_c_file_is_compiled_again():
     ops = {("max_pool.c",): speedups.NonOverlappingMaxPool((2, 2), ignore_border=False),
            ("max_pool_grad.c",): speedups.NonOverlappingMaxPoolGrad((2, 2)),
            ("mrg_uniform.c",): speedups.ParallelMRGUniform(T.TensorType("float32", (False,))),
-           ("batched_corr.c", "batched_corr_support.c"): BatchedCorrMM("forward", ((0, 0), (0, 0)))}
+           ("batched_corr.c", "batched_corr_support.c"): BatchedCorrMM("forward", ((0, 0), (0, 0))),
+           ("rmsprop.c",): speedups.RMSpropStep(0.9, 0.1, 0.001, 1e-6)}
     for files, op in ops.items():
         assert c_version(*files) in op.c_code_cache_version(), files
     assert {name for files in ops for name in files} == {path.name for path in C_CODE.glob("*.c")}

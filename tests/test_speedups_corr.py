@@ -211,6 +211,7 @@ ISA_SCRIPT = textwrap.dedent("""
     from plumbing import speedups
     import test_speedups_corr as t
     import test_speedups as s
+    import test_speedups_rmsprop as r
     print("ISA", speedups.compiled_isa(), flush=True)
     for xs, ws, mode in [((16, 32, 15, 15), (64, 32, 3, 3), "valid"), ((4, 1, 28, 28), (8, 1, 3, 3), "full"),
                          ((3, 5, 7, 9), (4, 5, 2, 3), "half")]:
@@ -222,6 +223,8 @@ ISA_SCRIPT = textwrap.dedent("""
     s.test_rectifier_inside_the_pool_is_the_stock_one((3, 4, 30, 30), (2, 2), False)
     s.test_rectifier_and_pool_gradient_in_one_pass((2, 3, 13, 11), True)
     s.test_dropout_numbers_are_the_stock_ones((1000,), 37, "float32")
+    r.test_rmsprop_step_is_the_stock_one(r.SHAPES, False)
+    r.test_rmsprop_step_is_the_stock_one([(37, 53), (480, 500)], True)
     print("OK")
 """)
 
