@@ -36,9 +36,9 @@ def test_log_and_saved_model_agree_with_an_evaluation_of_their_own(tiny_results,
 
 
 # before and after Theano's optimisations: the dots become Dot22, the logistic regression's SGD update
-# a Gemm, and the modern net's dropout draws plumbing's ParallelMRGUniform. (The convnet's graph takes
-# 30 s to draw; test_cacheable.py looks at its compiled ops.)
-GRAPHS = {"4_modern_net": (["dot [id", "mrg_uniform"], ["Dot22", "ParallelMRGUniform"], ["Dot22", "ParallelMRGUniform"]),
+# a Gemm, and the modern net's dropout masks are drawn by plumbing's ParallelMRGMask. (The convnet's graph
+# takes 30 s to draw; test_cacheable.py looks at its compiled ops.)
+GRAPHS = {"4_modern_net": (["dot [id", "mrg_uniform"], ["Dot22", "ParallelMRG"], ["Dot22", "ParallelMRGMask"]),
           "2_logistic_regression": (["dot [id", "Softmax [id"], ["Dot22"], ["Dot22", "Gemm{inplace}"])}
 
 

@@ -13,7 +13,7 @@ from conftest import import_script
 # BatchedCorrMM ("fast_corr") is in both: its weight gradient is equal to a stated tolerance, not
 # bit for bit (tests/test_speedups_corr.py); everything else here is compared bit for bit
 STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad", "fast_mrg", "fast_fuse",
-                                                    "fast_relu_pool", "fast_rmsprop")
+                                                    "fast_relu_pool", "fast_rmsprop", "fast_mask")
 
 
 def all_nodes(f):
@@ -203,6 +203,41 @@ def test_dropout_numbers_are_the_stock_ones(size, nstreams, dtype):
     assert not np.array_equal(fast_draws[0], fast_draws[1])
 
 
+# dropout's masks as the lessons draw them, of both retain probabilities, and a threshold in float64
+@pytest.mark.parametrize("size, nstreams, dtype", [((128, 625), None, "float32"), ((7, 32, 15, 15), None, "float32"),
+                                                   ((1000,), 37, "float32"), ((999,), 40, "float64")])
+def test_dropout_masks_are_the_stock_ones(size, nstreams, dtype):
+    def masks(mode):
+        srng = MRG_RandomStreams(42)
+        drawn = [srng.binomial(size, p=p, nstreams=nstreams, dtype=dtype) for p in (0.8, 0.5)]
+        drawn.append(T.cast(srng.uniform(size, nstreams=nstreams, dtype=dtype) < T.constant(0.3, dtype="float64"), dtype))
+        f = theano.function([], drawn, mode=mode)
+        return f, [f(), f()]  # two calls: the streams' states move on identically
+    fast, fast_masks = masks(None)
+    _, stock_masks = masks(STOCK)
+    ops = [node.op for node in fast.maker.fgraph.toposort() if isinstance(node.op, speedups.ParallelMRGMask)]
+    if theano.config.openmp and dtype == "float32":  # swapped where ParallelMRGUniform is (binomial's float64
+        # masks are cast from float32 numbers: left to Theano)
+        assert sorted((op.threshold, op.threshold_dtype) for op in ops) == [
+            (0.3, "float64"), (0.5, "float32"), (float(np.float32(0.8)), "float32")]
+        assert all(op.inplace for op in ops) and len(fast.maker.fgraph.toposort()) == 3  # no Elemwise left
+    for fast_call, stock_call in zip(fast_masks, stock_masks):
+        for a, b in zip(fast_call, stock_call):
+            assert_same_bits(a, b)
+    assert 0.75 < fast_masks[0][0].mean() < 0.85 and 0.45 < fast_masks[0][1].mean() < 0.55
+
+
+def test_dropout_mask_python_fallback_agrees_with_c():
+    srng = MRG_RandomStreams(3)
+    mask = srng.binomial((50, 40), p=0.8, dtype="float32")
+    c_version = theano.function([], mask)
+    assert speedups.ParallelMRGMask in op_types(c_version) or not theano.config.openmp
+    srng = MRG_RandomStreams(3)
+    py_version = theano.function([], srng.binomial((50, 40), p=0.8, dtype="float32"),
+                                 mode=theano.compile.Mode(linker="py"))
+    assert_same_bits(c_version(), py_version())
+
+
 def test_convnet_gradients_are_the_stock_ones():
     conv = import_script("5_convolutional_net")
     np.random.seed(0)
@@ -220,6 +255,7 @@ def test_convnet_gradients_are_the_stock_ones():
     y = np.eye(10, dtype="float32")[rng.randint(0, 10, 16)]
     fast, stock = gradients(None), gradients(STOCK)
     assert {speedups.NonOverlappingMaxPool, speedups.NonOverlappingMaxPoolGrad} <= op_types(fast)
-    assert (speedups.ParallelMRGUniform in op_types(fast)) == bool(theano.config.openmp)
+    assert (speedups.ParallelMRGMask in op_types(fast)) == bool(theano.config.openmp)
+    assert speedups.ParallelMRGUniform not in op_types(fast)  # every mask drawn as a mask
     for a, b in zip(fast(x, y), stock(x, y)):
         np.testing.assert_array_equal(a, b)

@@ -223,6 +223,7 @@ ISA_SCRIPT = textwrap.dedent("""
     s.test_rectifier_inside_the_pool_is_the_stock_one((3, 4, 30, 30), (2, 2), False)
     s.test_rectifier_and_pool_gradient_in_one_pass((2, 3, 13, 11), True)
     s.test_dropout_numbers_are_the_stock_ones((1000,), 37, "float32")
+    s.test_dropout_masks_are_the_stock_ones((7, 32, 15, 15), None, "float32")
     r.test_rmsprop_step_is_the_stock_one(r.SHAPES, False)
     r.test_rmsprop_step_is_the_stock_one([(37, 53), (480, 500)], True)
     print("OK")

@@ -1,18 +1,24 @@
-/* mrg_uniform.c: ParallelMRGUniform's support code (plumbing/speedups.py), the generator behind
- * dropout's masks: the stock mrg_uniform's MRG31k3p recurrence, 16 streams at a time in SIMD lanes
- * (their states in registers) and blocks of 16 streams in parallel with OpenMP. Stream s still
- * gives elements s, s + n_streams, ... in order: the stock op's numbers, bit for bit.
+/* mrg_uniform.c: ParallelMRGUniform's and ParallelMRGMask's support code (plumbing/speedups.py),
+ * the generator behind dropout's masks: the stock mrg_uniform's MRG31k3p recurrence, 16 streams at
+ * a time in SIMD lanes (their states in registers) and blocks of 16 streams in parallel with
+ * OpenMP. Stream s still gives elements s, s + n_streams, ... in order: the stock op's numbers,
+ * bit for bit. ParallelMRGMask writes each number's comparison with the dropout's threshold
+ * instead, dropout's mask, as Theano's cast(u < p) would from those numbers.
  *
- * A template, filled once per dtype (float32, float64) by ParallelMRGUniform.c_support_code through
+ * A template, filled once per dtype (float32, float64) by the ops' c_support_code through
  * plumbing/c_source.py, as Theano's CorrMM fills its corr_gemm.c (this opening comment is left out):
  *   %(dtype)s               npy_float32 or npy_float64
  *   %(NORM)s                the stock op's normalising factor, about 1 / (2^31 - 1), in that type:
  *                           4.6566126e-10f or 4.656612873077392578125e-10
  *   %(omp)s                 "#pragma omp parallel for schedule(static)" where OpenMP is on, else empty
- * The function it defines, cpu_rng_mrg_uniform_<dtype>, is the one the stock op's c_code calls.
+ *   %(kind)s                uniform or mask: the function's name
+ *   %(value)s               what is written for the number u: u, or the mask's
+ *                           (dtype) ((threshold's C type) u < threshold)
+ * The function it defines, cpu_rng_mrg_<kind>_<dtype>, is the one the op's c_code calls (the stock
+ * op's, which calls cpu_rng_mrg_uniform_<dtype>).
  */
 #define MRG_LANES 16
-void cpu_rng_mrg_uniform_%(dtype)s(PyArrayObject* o_sample, PyArrayObject* o_rstate,
+void cpu_rng_mrg_%(kind)s_%(dtype)s(PyArrayObject* o_sample, PyArrayObject* o_rstate,
                                    npy_int64 n_elements, int n_streams) {
     const npy_int32 M1 = 2147483647;      // 2^31 - 1
     const npy_int32 M2 = 2147462579;      // 2^31 - 21069
@@ -55,7 +61,8 @@ void cpu_rng_mrg_uniform_%(dtype)s(PyArrayObject* o_sample, PyArrayObject* o_rst
                 y2 -= M2 & -(npy_int32) ((npy_uint32) y2 >= (npy_uint32) M2);
                 y2 += z;
                 y2 -= M2 & -(npy_int32) ((npy_uint32) y2 >= (npy_uint32) M2);
-                out[l] = (y1 - y2 + (M1 & -(npy_int32) (y1 <= y2))) * %(NORM)s;
+                const %(dtype)s u = (y1 - y2 + (M1 & -(npy_int32) (y1 <= y2))) * %(NORM)s;
+                out[l] = %(value)s;
                 /* a stream past its last element stays put */
                 const npy_int32 on = -(npy_int32) (l < valid), off = ~on;
                 x13[l] = (x12[l] & on) | (x13[l] & off); x12[l] = (x11[l] & on) | (x12[l] & off);

@@ -10,7 +10,7 @@ from tools.bench.timing import machine, measure
 # What each of the project's settings buys (docs/performance.md), set as a user would, so that
 # plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
-STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop"
+STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"
 SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
 LEVERS = [
     ("NumPy's BLAS (blas.ldflags=; OpenMP then off), the project's other settings",
@@ -27,14 +27,16 @@ LEVERS = [
      {"THEANO_FLAGS": f"openmp=True,allow_gc=True,{STOCK_OPS}"}),
     ("+ allow_gc=False", {"THEANO_FLAGS": f"openmp=True,allow_gc=False,{STOCK_OPS}"}),
     ("+ the pooling ops and MRG of speedups.py (not yet BatchedCorrMM, nor the fused rectifier)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop"}),
+     {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"}),
     ("+ BatchedCorrMM (fast_corr): several images lowered into one GEMM",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_fuse:fast_relu_pool:fast_rmsprop"}),
+     {"THEANO_FLAGS": "optimizer_excluding=fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"}),
     ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_relu_pool:fast_rmsprop"}),
+     {"THEANO_FLAGS": "optimizer_excluding=fast_relu_pool:fast_rmsprop:fast_mask"}),
     ("+ the rectifier computed inside the pooling and its gradient, never stored (fast_relu_pool)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_rmsprop"}),
-    ("+ RMSprop's update of each parameter in one pass (fast_rmsprop); threads fixed at all cores",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_rmsprop:fast_mask"}),
+    ("+ RMSprop's update of each parameter in one pass (fast_rmsprop)",
+     {"THEANO_FLAGS": "optimizer_excluding=fast_mask"}),
+    ("+ dropout's mask written by the generator, not by a pass of its own (fast_mask); threads fixed at all cores",
      {"OMP_NUM_THREADS": str(cores()), "OPENBLAS_NUM_THREADS": str(cores())}),
     ("  (instead of the next row: one thread, OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)",
      {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}),
