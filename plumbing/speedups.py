@@ -80,6 +80,9 @@ class ParallelMRGMask(ParallelMRGUniform):
         super().__init__(output_type, inplace=inplace)
         self.threshold, self.threshold_dtype = float(threshold), str(threshold_dtype)
 
+    def __str__(self):
+        return f"ParallelMRGMask{{{self.output_type}, p={self.threshold:.6g}{', inplace' if self.inplace else ''}}}"
+
     def perform(self, node, inputs, outputs, params):
         super().perform(node, inputs, outputs, params)
         u, real = outputs[1][0], np.dtype(self.threshold_dtype).type
