@@ -35,3 +35,8 @@ def c_version(*filenames):
     now is; each op puts this number in its version, so that an edited file is compiled again."""
     digest = hashlib.sha256("\0".join(c_source(name) for name in filenames).encode()).hexdigest()
     return int(digest[:15], 16)
+
+
+def c_literal(value, dtype):
+    """The exact C literal of a float32 or float64 value: hexadecimal, so no decimal rounding."""
+    return f"(({'npy_float32' if dtype == 'float32' else 'npy_float64'}) {float(value).hex()})"

@@ -39,11 +39,11 @@ from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize, register_specialize_device
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 
-from plumbing.c_source import c_source, c_version
+from plumbing.c_source import c_literal, c_source, c_version
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 from plumbing.speedups_pool import NonOverlappingMaxPool, NonOverlappingMaxPoolGrad  # noqa: F401  (registers them)
 from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
-from plumbing.speedups_rmsprop import RMSpropStep, c_literal  # noqa: F401  (registers fast_rmsprop)
+from plumbing.speedups_rmsprop import RMSpropStep  # noqa: F401  (registers fast_rmsprop)
 
 
 class ParallelMRGUniform(mrg_uniform):

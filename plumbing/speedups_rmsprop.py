@@ -1,5 +1,5 @@
 """RMSprop's update of a parameter in one pass over memory (fast_rmsprop); imported, so registered,
-by speedups.py. The same results as Theano's own loops, bit for bit (tests/test_speedups.py).
+by speedups.py. The same results as Theano's own loops, bit for bit (tests/test_speedups_rmsprop.py).
 
 Lessons 4 and 5 update each parameter with their RMSprop(): acc_new = rho * acc + (1 - rho) * g ** 2,
 p_new = p - lr * g / sqrt(acc_new + epsilon). Theano's optimised graph computes that in four
@@ -15,12 +15,7 @@ import theano
 from theano import gof, scalar, tensor as T
 from theano.compile import optdb
 
-from plumbing.c_source import c_source, c_version
-
-
-def c_literal(value, dtype):
-    """The exact C literal of a float32 or float64 value: hexadecimal, so no decimal rounding."""
-    return f"(({'npy_float32' if dtype == 'float32' else 'npy_float64'}) {float(value).hex()})"
+from plumbing.c_source import c_literal, c_source, c_version
 
 
 class RMSpropStep(gof.OpenMPOp):

@@ -16,6 +16,30 @@ STOCK = theano.compile.get_default_mode().excluding("fast_pool", "fast_pool_grad
                                                     "fast_relu_pool", "fast_rmsprop", "fast_mask")
 
 
+def registered_tags(db):
+    """The tags of a Theano optimizer database and of the databases inside it."""
+    tags = {tag for tag in db.__db__ if isinstance(tag, str)}
+    for optimizers in list(db.__db__.values()):
+        tags |= {tag for opt in optimizers if isinstance(opt, theano.gof.optdb.DB) and opt is not db
+                 for tag in registered_tags(opt)}
+    return tags
+
+
+def test_every_speedup_flag_is_in_the_stock_lists():
+    """The flags that turn the swapped ops off, as the docs, the settings' table (tools/bench/levers.py)
+    and these tests list them, are every tag plumbing registers (Theano's own fast_run and
+    fast_compile aside): a new op cannot be left out of "the stock ops"."""
+    from tools.bench.levers import STOCK_OPS
+    from conftest import ROOT
+    ours = {tag for tag in registered_tags(theano.compile.optdb)
+            if tag.startswith("fast_") and not tag.startswith(("fast_run", "fast_compile"))}
+    assert STOCK_OPS.startswith("optimizer_excluding=")
+    assert set(STOCK_OPS[len("optimizer_excluding="):].split(":")) == ours
+    assert set(STOCK.provided_optimizer.exclude) == ours - {"fast_corr"}  # BatchedCorrMM: test_speedups_corr.py
+    for page in ("configuration.md", "performance.md"):
+        assert STOCK_OPS in (ROOT / "tools" / "book" / "pages" / page).read_text(), page
+
+
 def all_nodes(f):
     """f's nodes, those inside a ChunkedBatch (prediction in chunks) included."""
     nodes = f.maker.fgraph.toposort()
