@@ -26,8 +26,20 @@ def reason(error):
     return error.strerror or str(error)
 
 
-def why_unwritable(path, folder=False):
-    """Why a file cannot be written at path (or into path, if folder), in words, or None."""
+def why_unwritable(path, folder=False, attempts=3):
+    """Why a file cannot be written at path (or into path, if folder), in words, or None.
+
+    The check makes the missing folders and a test file, then removes what it made. Two commands
+    checking the same new folder at once (two lessons started with --save into it) can see each
+    other's folder come and go; a failure is looked at again, and only one that stays is reported."""
+    for _ in range(attempts):
+        why = _why_unwritable(path, folder)
+        if why is None:
+            return None
+    return why
+
+
+def _why_unwritable(path, folder):
     path = Path(path).expanduser()
     where = path if folder else path.parent
     if not folder and path.is_dir():
@@ -48,6 +60,8 @@ def why_unwritable(path, folder=False):
         for level in missing:
             try:
                 os.mkdir(level)
+            except FileExistsError:  # made since by another command: there, and not ours to remove
+                continue
             except OSError as e:
                 why = "no folder can be made there" if e.errno == errno.ENOENT else reason(e)
                 return f"cannot make the folder {level} ({why})"

@@ -68,6 +68,19 @@ def test_the_check_makes_missing_folders_and_leaves_nothing(tmp_path):
     assert why_unwritable("/proc/a/w.npz") == "cannot make the folder /proc/a (no folder can be made there)"
 
 
+def test_checks_of_one_new_folder_at_once_all_pass(tmp_path):
+    """Lessons started together with --save into the same new folder: each check makes that folder
+    and removes it again, and sees the others' come and go."""
+    from concurrent.futures import ThreadPoolExecutor
+    from plumbing.paths import why_unwritable
+    target = tmp_path / "results" / "models" / "w.npz"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: why_unwritable(target), range(400)))
+    assert answers == [None] * 400
+    # no test file is left; a folder may be (empty), where another check was using it when its maker removed it
+    assert all(p.is_dir() for p in tmp_path.rglob("*"))
+
+
 @pytest.mark.quick
 @pytest.mark.parametrize("tool, flag", [("tools/reproduce", "--results"), ("tools/figures", "--out"),
                                         ("tools/old_net", "--out"), ("tools/bench/bench", "--json"),
