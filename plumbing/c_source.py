@@ -1,8 +1,9 @@
 """The speed-ups' C code, read from plumbing/c_code/*.c as Theano's CorrMM reads its corr_gemm.c.
 
 theano/tensor/nnet/corr.py opens c_code/corr_gemm.c beside the op and fills its %(name)s
-placeholders with %; c_source does the same for the ops of speedups.py and speedups_*.py. Each .c file opens with a /* ... */ comment saying what it is and what fills its
-placeholders; that comment is left out of what Theano compiles. Theano's other way, COp with #section markers, wraps
+placeholders with %; c_source does the same for the ops of speedups.py and speedups_*.py. Each .c
+file opens with a /* ... */ comment saying what it is and what fills its placeholders; that
+comment is left out of what Theano compiles. Theano's other way, COp with #section markers, wraps
 the code in macros of its own, and the compiled source (so the compile cache's keys) would differ.
 """
 import functools
