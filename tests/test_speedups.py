@@ -252,6 +252,7 @@ def test_dropout_masks_are_the_stock_ones(size, nstreams, dtype):
 
 
 def test_dropout_mask_python_fallback_agrees_with_c():
+    """ParallelMRGMask's perform(), which Theano runs without a C compiler, against its C code."""
     srng = MRG_RandomStreams(3)
     mask = srng.binomial((50, 40), p=0.8, dtype="float32")
     c_version = theano.function([], mask)
