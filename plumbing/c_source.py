@@ -38,6 +38,11 @@ def c_version(*filenames):
     return int(digest[:15], 16)
 
 
+def c_type(dtype):
+    """The C type Theano declares for a float32 or float64 value: npy_float32 or npy_float64."""
+    return {"float32": "npy_float32", "float64": "npy_float64"}[dtype]
+
+
 def c_literal(value, dtype):
     """The exact C literal of a float32 or float64 value: hexadecimal, so no decimal rounding."""
-    return f"(({'npy_float32' if dtype == 'float32' else 'npy_float64'}) {float(value).hex()})"
+    return f"(({c_type(dtype)}) {float(value).hex()})"

@@ -39,7 +39,8 @@ from theano.sandbox.rng_mrg import mrg_uniform
 from theano.tensor.opt import register_specialize, register_specialize_device
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
 
-from plumbing.c_source import c_literal, c_source, c_version
+from plumbing.c_source import c_literal, c_source, c_type, c_version
+from plumbing.graph_patterns import elemwise_inputs, scalar_constant
 from plumbing.speedups_corr import BatchedCorrMM, batched_version  # noqa: F401
 from plumbing.speedups_pool import NonOverlappingMaxPool, NonOverlappingMaxPoolGrad  # noqa: F401  (registers them)
 from plumbing import speedups_chunked  # noqa: F401,E402  (registers `chunked`: prediction in chunks of images)
@@ -96,8 +97,7 @@ class ParallelMRGMask(ParallelMRGUniform):
 
     def c_support_code(self):
         threshold = c_literal(self.threshold, self.threshold_dtype)
-        ctype = "npy_float32" if self.threshold_dtype == "float32" else "npy_float64"
-        return super().c_support_code("mask", f"({{dtype}}) (({ctype}) u < {threshold})")
+        return super().c_support_code("mask", f"({{dtype}}) (({c_type(self.threshold_dtype)}) u < {threshold})")
 
 
 @functools.lru_cache(maxsize=None)
@@ -131,19 +131,17 @@ def local_mask_in_mrg(node):
     """cast(u < threshold), u ParallelMRGUniform's numbers read by nothing else, threshold a scalar
     constant: MRG_RandomStreams.binomial, dropout's mask -> ParallelMRGMask, the mask written in
     place of the numbers."""
-    if not (isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, scalar.Cast)):
+    cast = elemwise_inputs(node.outputs[0], scalar.Cast, 1)
+    less = elemwise_inputs(cast[0], scalar.LT, 2) if cast else None
+    if less is None or len(cast[0].clients) != 1:
         return None
-    less = node.inputs[0].owner
-    if not (less and isinstance(less.op, T.Elemwise) and isinstance(less.op.scalar_op, scalar.LT)
-            and len(less.outputs[0].clients) == 1):
-        return None
-    u, threshold = less.inputs
+    u, threshold = less
     mrg = u.owner
+    value = scalar_constant(threshold, threshold.dtype) if threshold.dtype in ("float32", "float64") else None
     if not (mrg and type(mrg.op) is ParallelMRGUniform and u is mrg.outputs[1] and len(u.clients) == 1
-            and isinstance(threshold, T.TensorConstant) and all(threshold.broadcastable)
-            and threshold.dtype in ("float32", "float64") and node.outputs[0].type == u.type):
+            and value is not None and node.outputs[0].type == u.type):
         return None
-    mask_op = ParallelMRGMask(mrg.op.output_type, mrg.op.inplace, threshold.data.flat[0], threshold.dtype)
+    mask_op = ParallelMRGMask(mrg.op.output_type, mrg.op.inplace, value, threshold.dtype)
     state, mask = mask_op(*mrg.inputs)
     return {node.outputs[0]: mask, mrg.outputs[0]: state}
 

@@ -24,6 +24,7 @@ from theano.tensor.opt import register_specialize
 from theano.tensor.signal.pool import MaxPoolGrad, Pool
 
 from plumbing.c_source import c_source, c_version
+from plumbing.graph_patterns import elemwise_inputs
 
 
 def rectified_element(dtype, p, k):
@@ -226,16 +227,15 @@ def local_fused_rectify_pool_grad(node):
     gradient after the pooling's, as T.grad writes them (Maximum.grad), -> one pass,
     NonOverlappingMaxPoolGrad(rectified=True)(x, z, gz, a). The pooling gradient's output must
     have no other use."""
-    if not (isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, theano.scalar.Mul)
-            and len(node.inputs) == 2):
+    if elemwise_inputs(node.outputs[0], theano.scalar.Mul, 2) is None:
         return None
     for eq, pg in (node.inputs, node.inputs[::-1]):
-        if not (eq.owner and pg.owner and isinstance(eq.owner.op, T.Elemwise)
-                and isinstance(eq.owner.op.scalar_op, theano.scalar.EQ)
-                and isinstance(pg.owner.op, NonOverlappingMaxPoolGrad) and not pg.owner.op.rectified):
+        compared = elemwise_inputs(eq, theano.scalar.EQ, 2)
+        if not (compared and pg.owner and isinstance(pg.owner.op, NonOverlappingMaxPoolGrad)
+                and not pg.owner.op.rectified):
             continue
         x, z, gz = pg.owner.inputs
-        first, second = eq.owner.inputs
+        first, second = compared
         a = second if first is x else first if second is x else None
         if a is None or a.type != x.type or node.outputs[0].type != x.type:
             continue
@@ -247,10 +247,10 @@ def local_fused_rectify_pool_grad(node):
 
 def rectifier_input(x):
     """a where x = maximum(a, 0) (Theano's Elemwise, 0 a positive zero constant, x of a's type), else None."""
-    op = x.owner.op if x.owner else None
-    if not (isinstance(op, T.Elemwise) and isinstance(op.scalar_op, theano.scalar.Maximum)):
+    inputs = elemwise_inputs(x, theano.scalar.Maximum, 2)
+    if inputs is None:
         return None
-    a, zero = x.owner.inputs
+    a, zero = inputs
     try:
         value = T.get_scalar_constant_value(zero, only_process_constants=True)
     except T.NotScalarConstantError:

@@ -16,6 +16,7 @@ from theano import gof, scalar, tensor as T
 from theano.compile import optdb
 
 from plumbing.c_source import c_literal, c_source, c_version
+from plumbing.graph_patterns import constant_times, elemwise_inputs, scalar_constant
 
 
 class RMSpropStep(gof.OpenMPOp):
@@ -92,30 +93,6 @@ class RMSpropStep(gof.OpenMPOp):
 
 
 # --- finding RMSprop's update in the graph ------------------------------------------------------
-
-def elemwise_inputs(v, scalar_op, n):
-    """v's inputs where v is the output of an Elemwise of that scalar op with n inputs, else None."""
-    op = v.owner.op if v.owner else None
-    if isinstance(op, T.Elemwise) and isinstance(op.scalar_op, scalar_op) and len(v.owner.inputs) == n:
-        return v.owner.inputs
-    return None
-
-
-def scalar_constant(v, dtype):
-    """The value of v, a constant scalar (of any broadcastable rank) of this dtype, else None."""
-    if not (isinstance(v, T.TensorConstant) and v.dtype == dtype and all(v.broadcastable)):
-        return None
-    return v.data.flat[0]
-
-
-def constant_times(v, dtype):
-    """(k, x) where v = mul(k, x) or mul(x, k), k a scalar constant of the dtype, else None."""
-    inputs = elemwise_inputs(v, scalar.Mul, 2)
-    for k, x in (inputs, inputs[::-1]) if inputs else ():
-        if scalar_constant(k, dtype) is not None:
-            return scalar_constant(k, dtype), x
-    return None
-
 
 def step_parts(step, dtype):
     """(lr, g, r, lr_first) where step = mul(lr, true_div(g, r)) (lr_first False) or

@@ -7,11 +7,19 @@ from plumbing.threads import cores
 from tools.bench.tables import levers_table
 from tools.bench.timing import machine, measure
 
+ADDED_IN_TURN = ["fast_corr", "fast_fuse", "fast_relu_pool", "fast_rmsprop", "fast_mask"]  # a row each, in this order
+STOCK_OPS = "optimizer_excluding=" + ":".join(["fast_pool", "fast_pool_grad", "fast_mrg"] + ADDED_IN_TURN)
+SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
+
+
+def not_yet(op):
+    """The flags of a row that has the swapped ops up to, not including, `op` of ADDED_IN_TURN."""
+    return {"THEANO_FLAGS": "optimizer_excluding=" + ":".join(ADDED_IN_TURN[ADDED_IN_TURN.index(op):])}
+
+
 # What each of the project's settings buys (docs/performance.md), set as a user would, so that
 # plumbing/theano_flags.py leaves them as they are. From the third row on, each adds one thing to the row
 # before it, but the fifth, which is the fourth's alternative.
-STOCK_OPS = "optimizer_excluding=fast_pool:fast_pool_grad:fast_mrg:fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"
-SPINNING = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # the libraries' own waits
 LEVERS = [
     ("NumPy's BLAS (blas.ldflags=; OpenMP then off), the project's other settings",
      {"THEANO_FLAGS": "blas.ldflags="}),
@@ -27,15 +35,15 @@ LEVERS = [
      {"THEANO_FLAGS": f"openmp=True,allow_gc=True,{STOCK_OPS}"}),
     ("+ allow_gc=False", {"THEANO_FLAGS": f"openmp=True,allow_gc=False,{STOCK_OPS}"}),
     ("+ the pooling ops and MRG of speedups.py (not yet BatchedCorrMM, nor the fused rectifier)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_corr:fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"}),
+     not_yet("fast_corr")),
     ("+ BatchedCorrMM (fast_corr): several images lowered into one GEMM",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_fuse:fast_relu_pool:fast_rmsprop:fast_mask"}),
+     not_yet("fast_fuse")),
     ("+ the rectifier's gradient fused into the pooling gradient (fast_fuse)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_relu_pool:fast_rmsprop:fast_mask"}),
+     not_yet("fast_relu_pool")),
     ("+ the rectifier computed inside the pooling and its gradient, never stored (fast_relu_pool)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_rmsprop:fast_mask"}),
+     not_yet("fast_rmsprop")),
     ("+ RMSprop's update of each parameter in one pass (fast_rmsprop)",
-     {"THEANO_FLAGS": "optimizer_excluding=fast_mask"}),
+     not_yet("fast_mask")),
     ("+ dropout's mask written by the generator, not by a pass of its own (fast_mask); threads fixed at all cores",
      {"OMP_NUM_THREADS": str(cores()), "OPENBLAS_NUM_THREADS": str(cores())}),
     ("  (instead of the next row: one thread, OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)",
